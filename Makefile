@@ -1,0 +1,52 @@
+# casedesk — the two commands are `make demo` and `make test`. See README.md.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+VENDOR := casedesk/static/vendor/htmx.min.js
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test lint types unit unit-sqlite unit-postgres browser bench prod-local install vendor clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) vendor
+
+vendor: $(VENDOR)
+$(VENDOR):
+	scripts/fetch-vendor.sh
+
+demo: install
+	$(BIN)/casedesk migrate --noinput
+	$(BIN)/casedesk demo-data
+	$(BIN)/casedesk run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install
+	$(BIN)/mypy casedesk tests
+
+unit-sqlite: install
+	scripts/ensure-chromium.sh
+	$(BIN)/pytest -q
+
+unit-postgres: install
+	scripts/with-postgres.sh $(BIN)/pytest -q -m "not browser"
+
+test: lint types unit-sqlite unit-postgres
+
+bench: install
+	$(BIN)/python -m bench.run
+
+prod-local: install
+	scripts/prod-local.sh
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,178 @@
+"""THE visibility rules for cases and everything in them.
+
+Every read of a case, message, document or notification goes through this module:
+pages, the API, live events, email, share links, counts and exports. Missing and
+forbidden look the same (404). Deny by default.
+
+``visible_messages`` / ``visible_documents`` are the only places that drop internal-only
+content for client viewers.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from casedesk.accounts.access import Viewer
+from casedesk.accounts.models import Contact, MagicLink
+from casedesk.cases.models import Case, CaseContact, Document, Message
+
+
+def _client_contact_ids(viewer: Viewer) -> set[int]:
+    """Contacts this viewer acts as through a portal account (not magic links)."""
+    if not viewer.is_authenticated_user:
+        return set()
+    return set(Contact.objects.filter(user=viewer.user).values_list("id", flat=True))
+
+
+def _valid_magic_grants(viewer: Viewer) -> dict[int, int]:
+    """case_id -> contact_id for magic-link grants that are still valid right now.
+
+    A grant dies with its link (revoked, e.g. when the contact leaves the case) and with the
+    contact's membership of the case; checked on every request, not only at sign-in.
+    """
+    if not viewer.magic_grants:
+        return {}
+    link_ids = [g.link_id for g in viewer.magic_grants]
+    live = set(
+        MagicLink.objects.filter(id__in=link_ids, revoked_at__isnull=True).values_list(
+            "id", "contact_id", "case_id"
+        )
+    )
+    on_case = set(
+        CaseContact.objects.filter(
+            contact_id__in=[g.contact_id for g in viewer.magic_grants],
+            case_id__in=[g.case_id for g in viewer.magic_grants],
+        ).values_list("contact_id", "case_id")
+    )
+    return {
+        g.case_id: g.contact_id
+        for g in viewer.magic_grants
+        if (g.link_id, g.contact_id, g.case_id) in live and (g.contact_id, g.case_id) in on_case
+    }
+
+
+def visible_cases(viewer: Viewer) -> QuerySet[Case]:
+    """Every case the viewer may open, across agencies. Team members see their agencies' cases."""
+    condition = Q(pk__in=[])
+    team_agency_ids = list(viewer.memberships().keys())
+    if team_agency_ids:
+        condition |= Q(agency_id__in=team_agency_ids)
+    contact_ids = _client_contact_ids(viewer)
+    if contact_ids:
+        condition |= Q(case_contacts__contact_id__in=contact_ids)
+    grants = _valid_magic_grants(viewer)
+    if grants:
+        condition |= Q(pk__in=list(grants.keys()))
+    return Case.objects.filter(condition).distinct()
+
+
+def client_cases(viewer: Viewer) -> QuerySet[Case]:
+    """Cases the viewer sees *as a client* (portal list): only cases their contact is on."""
+    condition = Q(pk__in=[])
+    contact_ids = _client_contact_ids(viewer)
+    if contact_ids:
+        condition |= Q(case_contacts__contact_id__in=contact_ids)
+    grants = _valid_magic_grants(viewer)
+    if grants:
+        condition |= Q(pk__in=list(grants.keys()))
+    return Case.objects.filter(condition).distinct()
+
+
+def is_team_for_case(viewer: Viewer, case: Case) -> bool:
+    return viewer.is_team(case.agency_id)
+
+
+def client_contact_for_case(viewer: Viewer, case: Case) -> Contact | None:
+    """The contact the viewer acts as on this case, or None when they are not a client on it."""
+    contact_ids = _client_contact_ids(viewer)
+    if contact_ids:
+        row = (
+            CaseContact.objects.filter(case=case, contact_id__in=contact_ids)
+            .select_related("contact")
+            .first()
+        )
+        if row is not None:
+            return row.contact
+    contact_id = _valid_magic_grants(viewer).get(case.pk)
+    if contact_id is not None:
+        return Contact.objects.filter(pk=contact_id).first()
+    return None
+
+
+def access_case(viewer: Viewer, case_id: int | str) -> Case:
+    """The case if the viewer may see it (team of its agency, or a client on it); else 404."""
+    try:
+        case_pk = int(case_id)
+    except (TypeError, ValueError):
+        raise Http404("No such case.") from None
+    case = Case.objects.select_related("agency", "client").filter(pk=case_pk).first()
+    if case is None:
+        raise Http404("No such case.")
+    if is_team_for_case(viewer, case) or client_contact_for_case(viewer, case) is not None:
+        return case
+    raise Http404("No such case.")
+
+
+def access_case_as_team(viewer: Viewer, case_id: int | str) -> Case:
+    case = access_case(viewer, case_id)
+    if not is_team_for_case(viewer, case):
+        raise Http404("No such case.")
+    return case
+
+
+def access_case_as_client(viewer: Viewer, case_id: int | str) -> tuple[Case, Contact]:
+    case = access_case(viewer, case_id)
+    contact = client_contact_for_case(viewer, case)
+    if contact is None:
+        raise Http404("No such case.")
+    return case, contact
+
+
+def can_see_internal(viewer: Viewer, case: Case) -> bool:
+    return is_team_for_case(viewer, case)
+
+
+def visible_messages(viewer: Viewer, case: Case) -> QuerySet[Message]:
+    """The thread as this viewer may see it. Call only with a case from ``access_case``.
+
+    The one place internal-only messages are dropped for clients.
+    """
+    messages = Message.objects.filter(case=case, deleted_at__isnull=True)
+    if not can_see_internal(viewer, case):
+        messages = messages.filter(internal_only=False)
+    return messages
+
+
+def client_visible_messages(case: Case) -> QuerySet[Message]:
+    """What any client on the case may see: for email, live fan-out and transcripts to clients."""
+    return Message.objects.filter(case=case, deleted_at__isnull=True, internal_only=False)
+
+
+def visible_documents(viewer: Viewer, case: Case) -> QuerySet[Document]:
+    documents = Document.objects.filter(case=case)
+    if not can_see_internal(viewer, case):
+        documents = documents.filter(internal_only=False)
+    return documents
+
+
+def access_document(viewer: Viewer, document_id: int | str) -> Document:
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        raise Http404("No such file.") from None
+    document = Document.objects.select_related("case").filter(pk=pk).first()
+    if document is None:
+        raise Http404("No such file.")
+    case = access_case(viewer, document.case_id)
+    if not visible_documents(viewer, case).filter(pk=document.pk).exists():
+        raise Http404("No such file.")
+    return document
+
+
+def access_document_by_share_token(viewer: Viewer, token: str) -> Document:
+    """Share links open the file only for someone who may see the case, checked on every fetch."""
+    document = Document.objects.filter(share_token=token).first()
+    if document is None:
+        raise Http404("No such file.")
+    return access_document(viewer, document.pk)

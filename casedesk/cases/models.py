@@ -1,0 +1,200 @@
+"""Cases and their threads: messages, revisions, documents, mentions, notifications."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Max
+
+from casedesk.accounts.models import Agency, Client, Contact
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WAITING = "waiting", "Waiting"
+    CLOSED = "closed", "Closed"
+
+
+class CaseSource(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    EMAIL = "email", "Email"
+    SUPPORT_CHAT = "support_chat", "Support chat"
+
+
+class Case(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="cases")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases")
+    # Per-agency sequential number; shown as the reference "case-<number>" in subjects.
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    source = models.CharField(max_length=20, choices=CaseSource.choices, default=CaseSource.MANUAL)
+    contacts = models.ManyToManyField(Contact, through="CaseContact", related_name="cases")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_cases")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "number"], name="case_number_per_agency")]
+        indexes = [models.Index(fields=["agency", "status", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"case-{self.number}"
+
+    @staticmethod
+    def next_number(agency: Agency) -> int:
+        current = Case.objects.filter(agency=agency).aggregate(m=Max("number"))["m"]
+        return (current or 0) + 1
+
+
+class CaseContact(models.Model):
+    """A contact on a case. Deleting the row revokes the contact's magic links and reply addresses."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_contacts")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="case_contacts")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "contact"], name="contact_once_per_case")]
+
+
+class MessageSource(models.TextChoices):
+    WEB = "web", "Web"
+    EMAIL = "email", "Email"
+    API = "api", "API"
+    SUPPORT_CHAT = "support_chat", "Support chat"
+    SYSTEM = "system", "System"
+
+
+class Message(models.Model):
+    """One post in a case thread.
+
+    Exactly one author: a user (team member or portal client) and/or the contact they act as.
+    ``author_contact`` is set for every client-authored message (portal, magic link, email),
+    so "is this from the client?" is ``author_contact_id is not None``.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    body = models.TextField()
+    body_html = models.TextField(blank=True)
+    internal_only = models.BooleanField(default=False)
+    source = models.CharField(max_length=20, choices=MessageSource.choices, default=MessageSource.WEB)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "internal_only", "id"])]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} on case {self.case_id}"
+
+    @property
+    def is_from_client(self) -> bool:
+        return self.author_contact_id is not None
+
+    @property
+    def author_name(self) -> str:
+        if self.author_user is not None:
+            return self.author_user.name or self.author_user.email
+        if self.author_contact is not None:
+            return self.author_contact.name
+        return "casedesk"
+
+
+class MessageRevision(models.Model):
+    """The body as it was before an edit or delete, so history is kept."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+def document_upload_to(instance: Document, filename: str) -> str:
+    # Never reuse the client's filename on disk: a random folder per file avoids collisions
+    # and path tricks; the display name is kept in ``name``.
+    return f"cases/{instance.case_id}/{secrets.token_hex(16)}/file"
+
+
+class Document(models.Model):
+    """A file on a case. Files attached to internal messages are internal."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+    )
+    uploaded_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to=document_upload_to, max_length=300)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=120)
+    internal_only = models.BooleanField(default=False)
+    share_token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "internal_only", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Mention(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="mention_once")]
+
+
+class NotificationKind(models.TextChoices):
+    MENTION = "mention", "Mention"
+    CLIENT_REPLY = "client_reply", "Client reply"
+    SUPPORT = "support", "Support"
+    SYSTEM = "system", "System"
+
+
+class Notification(models.Model):
+    """An in-app notification. Never collapsed: one row per event."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "message", "kind"],
+                condition=models.Q(message__isnull=False),
+                name="one_notification_per_message_kind",
+            )
+        ]
