@@ -15,7 +15,7 @@ urlpatterns = [
     path("settings/", include("casedesk.accounts.settings_urls")),
     path("cases/", include("casedesk.cases.urls")),
     path("my-cases/", include("casedesk.portal.urls")),
-    path("mail/", include("casedesk.mail.urls")),
+    path("", include("casedesk.mail.urls")),
     path("admin/jobs/", include("casedesk.jobs.urls")),
     path("api/", include("casedesk.api.urls")),
     path("", include("casedesk.support.urls")),

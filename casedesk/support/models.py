@@ -17,7 +17,9 @@ class HelpArticle(models.Model):
     otherwise the article belongs to that agency and answers its customers' questions.
     """
 
-    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.CASCADE, related_name="help_articles")
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.CASCADE, related_name="help_articles"
+    )
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=120)
     body = models.TextField(help_text="Markdown.")
