@@ -77,7 +77,7 @@ def client_for(role: str, cast: Cast) -> HttpClient:
     raise KeyError(role)
 
 
-def perform(row: Row, role: str, cast: Cast) -> HttpResponse:
+def perform(row: Row, role: str, cast: Cast) -> Any:
     http = client_for(role, cast)
     url = row.url(cast)
     kwargs: dict[str, Any] = {"headers": row.headers} if row.headers else {}
