@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "anymail",
     "django_tasks",
     "django_tasks_db",
+    "casedesk",
     "casedesk.accounts",
     "casedesk.cases",
     "casedesk.portal",

@@ -7,13 +7,18 @@ same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
 from casedesk.accounts.models import Agency, Client, Contact, MagicLink, User
-from casedesk.cases.models import Case, CaseContact, CaseSource, CaseStatus
+from casedesk.cases.models import Case, CaseContact, CaseSource, CaseStatus, Document, Message, MessageSource
+from casedesk.lib.errors import ActionError
+from casedesk.lib.markdown import render_markdown
+from casedesk.live import publish as live_publish
+from casedesk.mail import outbound as mail_outbound
 
 
 @transaction.atomic
@@ -72,3 +77,57 @@ def do_set_case_status(*, case: Case, status: str) -> Case:
     case.closed_at = timezone.now() if status == CaseStatus.CLOSED else None
     case.save(update_fields=["status", "closed_at", "updated_at"])
     return case
+
+
+@transaction.atomic
+def do_post_message(
+    *,
+    case: Case,
+    body: str,
+    author_user: User | None = None,
+    author_contact: Contact | None = None,
+    internal_only: bool = False,
+    files: Sequence[File] = (),
+    source: str = MessageSource.WEB,
+) -> Message:
+    """Post a message to a case thread. The one write path for every channel.
+
+    Clients (``author_contact`` set) can never post internal messages. Side effects: client
+    notification emails are enqueued in this transaction; live events go out after commit.
+    Raises ActionError for an empty message. (Minimal version; Case Messages extends it with
+    mentions, size limits and type sniffing.)
+    """
+    text = (body or "").strip()
+    if not text and not files:
+        raise ActionError("Write a message or attach a file before sending.", code="empty", field="body")
+    if author_contact is not None:
+        internal_only = False
+    message = Message.objects.create(
+        case=case,
+        author_user=author_user,
+        author_contact=author_contact,
+        body=text,
+        body_html=render_markdown(text),
+        internal_only=internal_only,
+        source=source,
+    )
+    for upload in files:
+        Document.objects.create(
+            case=case,
+            message=message,
+            uploaded_by_user=author_user,
+            uploaded_by_contact=author_contact,
+            file=upload,
+            name=(upload.name or "file").rsplit("/", 1)[-1][:255],
+            size=upload.size or 0,
+            content_type="application/octet-stream",
+            internal_only=internal_only,
+        )
+    Case.objects.filter(pk=case.pk).update(last_message_at=message.created_at, updated_at=message.created_at)
+    mail_outbound.schedule_message_notifications(message)
+    transaction.on_commit(
+        lambda: live_publish.publish_case_event(
+            case.pk, "message.created", {"message_id": message.pk}, internal_only=message.internal_only
+        )
+    )
+    return message

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 app_name = "portal"
 
@@ -12,7 +12,7 @@ def placeholder(request: HttpRequest, **kwargs: object) -> HttpResponse:
 
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("casedesk.portal.thread_urls")),
     path("", placeholder, name="list"),
     path("<int:case_id>/", placeholder, name="detail"),
-    path("<int:case_id>/messages", placeholder, name="messages"),
 ]
