@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Stops what `make prod-local` started (by the pid files under var/prod-local/pids).
+exec "$(dirname "$0")/prod-local.sh" stop
