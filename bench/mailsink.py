@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ class CountingHandler:
         self.keep = keep
         self._last_write = 0.0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
         self.bytes += len(envelope.content or b"")
         if self.keep_dir is not None and self.keep > 0:
@@ -65,10 +66,8 @@ def main() -> None:
     async def wait_and_report() -> None:
         while not stop.is_set():
             handler.flush(force=True)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
 
     try:
         loop.run_until_complete(wait_and_report())
