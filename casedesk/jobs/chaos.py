@@ -1,0 +1,175 @@
+"""Fault injection for ``casedesk chaos-escalations``, and the stand-in escalation task.
+
+``fault_point(name, key)`` is a no-op unless ``CASEDESK_CHAOS_DIR`` is set (only the chaos
+harness sets it, for the worker processes it starts). The folder holds ``plan.json``::
+
+    {"faults": {"<key>": [{"point": "escalation.after_case_write", "action": "kill", "times": 1}]}}
+
+and a ``fired/`` folder where each firing leaves a marker created with ``O_EXCL`` (so "fire once"
+holds across processes and across the restarts that a ``kill`` causes). A file ``off`` turns
+every fault off (the harness uses it before replaying failed jobs). Actions:
+
+- ``kill``: ``SIGKILL`` to this very process, at that point (before/during/after the case write);
+- ``raise``: an exception in the handler;
+- ``db_down``: ``OperationalError`` as if the database refused connections, for ``seconds`` after
+  the first firing.
+
+The stand-in escalation (``escalate_chaos_conversation``) is used when the support app's real
+``escalate_conversation`` is not installed: it opens one case with source ``support_chat`` per
+``ChaosConversation`` (row lock + one-to-one) and sends one notification email.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.mail import EmailMessage
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from casedesk.jobs.policy import PermanentFailure, durable_task
+
+CHAOS_DIR_ENV = "CASEDESK_CHAOS_DIR"
+_plan_cache: dict[str, Any] = {"mtime": None, "faults": {}}
+
+
+class InjectedFault(RuntimeError):
+    """An exception injected by the chaos harness."""
+
+
+def chaos_dir() -> Path | None:
+    value = os.environ.get(CHAOS_DIR_ENV)
+    return Path(value) if value else None
+
+
+def _faults_for(folder: Path, key: str) -> list[dict[str, Any]]:
+    plan = folder / "plan.json"
+    try:
+        mtime = plan.stat().st_mtime
+    except FileNotFoundError:
+        return []
+    if _plan_cache["mtime"] != mtime:
+        _plan_cache["faults"] = json.loads(plan.read_text()).get("faults", {})
+        _plan_cache["mtime"] = mtime
+    return list(_plan_cache["faults"].get(key, []))
+
+
+def _claim_marker(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{time.time():.6f}\n")
+    return True
+
+
+def fault_point(name: str, key: str | int | None = None) -> None:
+    """A named point where the chaos harness may inject a fault for the work item ``key``."""
+    folder = chaos_dir()
+    if folder is None or key is None or (folder / "off").exists():
+        return
+    fired = folder / "fired"
+    for index, fault in enumerate(_faults_for(folder, str(key))):
+        if fault.get("point") != name:
+            continue
+        action = fault.get("action")
+        marker_base = fired / f"{key}.{index}"
+        if action == "db_down":
+            start_file = Path(f"{marker_base}.0")
+            _claim_marker(start_file)
+            started = float(start_file.read_text().strip() or time.time())
+            if time.time() < started + float(fault.get("seconds", 3)):
+                raise OperationalError(f"Injected fault at {name}: the database refused the connection.")
+            continue
+        times = int(fault.get("times", 1))
+        if not any(_claim_marker(Path(f"{marker_base}.{n}")) for n in range(times)):
+            continue
+        if action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif action == "raise":
+            raise InjectedFault(f"Injected fault at {name} for {key}.")
+
+
+# --- the stand-in escalation ------------------------------------------------------------------
+
+
+def describe_chaos(args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    from casedesk.jobs.models import ChaosConversation
+
+    conversation = ChaosConversation.objects.filter(pk=int(args[0])).first() if args else None
+    if conversation is None:
+        return {"tenant_id": None, "label": "Chaos conversation (deleted)", "url": ""}
+    return {"tenant_id": conversation.agency_id, "label": f"Chaos conversation {conversation.key}", "url": ""}
+
+
+@durable_task(
+    kind="chaos.escalate_conversation",
+    queue="support",
+    max_attempts=4,
+    backoff_base_seconds=0.25,
+    backoff_max_seconds=2.0,
+    describe=describe_chaos,
+)
+def escalate_chaos_conversation(conversation_id: int) -> int:
+    """Open the conversation's case (once) and send its notification email (once)."""
+    from casedesk.accounts.models import Client
+    from casedesk.cases.actions import do_create_case
+    from casedesk.cases.models import CaseSource
+    from casedesk.jobs.models import ChaosConversation
+
+    conversation = ChaosConversation.objects.select_related("agency").filter(pk=conversation_id).first()
+    if conversation is None:
+        raise PermanentFailure(f"Chaos conversation {conversation_id} no longer exists.")
+    key = conversation.key
+    fault_point("escalation.before_case_write", key)
+    if conversation.case_id is None:
+        with transaction.atomic():
+            conversation = (
+                ChaosConversation.objects.select_for_update().select_related("agency").get(pk=conversation_id)
+            )
+            if conversation.case_id is None:
+                client = Client.objects.filter(
+                    agency=conversation.agency, name="Support chat visitors"
+                ).first()
+                if client is None:
+                    client = Client.objects.create(agency=conversation.agency, name="Support chat visitors")
+                case = do_create_case(
+                    agency=conversation.agency,
+                    client=client,
+                    title=f"Support chat {key}",
+                    source=CaseSource.SUPPORT_CHAT,
+                )
+                fault_point("escalation.during_case_write", key)
+                conversation.case = case
+                conversation.state = "escalated"
+                conversation.save(update_fields=["case", "state"])
+    fault_point("escalation.after_case_write", key)
+    if conversation.notified_at is None:
+        fault_point("escalation.before_email", key)
+        EmailMessage(
+            subject=f"New support case from chat {key}",
+            body=f"Conversation {key} was escalated to a case.",
+            to=[f"support+{conversation.agency.slug}@casedesk.localhost"],
+            headers={"X-Chaos-Key": key},
+        ).send()
+        # Not exactly-once: a crash between the send above and this update sends it again.
+        ChaosConversation.objects.filter(pk=conversation_id, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
+    assert conversation.case_id is not None
+    return conversation.case_id
+
+
+def do_request_chaos_escalation(conversation_id: int) -> None:
+    """Mark the conversation escalating and enqueue its escalation, in one transaction."""
+    from casedesk.jobs.models import ChaosConversation
+
+    with transaction.atomic():
+        ChaosConversation.objects.filter(pk=conversation_id).update(state="escalating")
+        escalate_chaos_conversation.enqueue(conversation_id)
