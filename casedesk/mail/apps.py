@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class MailConfig(AppConfig):
     name = "casedesk.mail"
     label = "mail"
+
+    def ready(self) -> None:
+        from anymail.signals import inbound
+
+        from casedesk.mail.webhooks import handle_inbound
+
+        inbound.connect(handle_inbound, dispatch_uid="casedesk.mail.inbound")

@@ -1,0 +1,209 @@
+"""Mail pages: quarantine, email preferences, the original of an emailed message, the dev mailbox."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from casedesk.accounts.access import viewer_from_request
+from casedesk.accounts.models import Contact, User
+from casedesk.cases.models import Case, CaseContact
+from casedesk.lib.errors import ActionError
+from casedesk.mail import access, actions
+from casedesk.mail.forms import DevReplyForm, EmailPreferencesForm, QuarantineAcceptForm
+from casedesk.mail.models import CapturedEmail
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+# --- Quarantine -----------------------------------------------------------------------------------
+
+
+@login_required
+def quarantine_list(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    if not viewer.memberships():
+        raise Http404("Not found.")
+    rows = list(access.quarantined_emails(viewer)[:200])
+    return render(request, "mail/quarantine_list.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quarantine_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    row = access.access_quarantined_email(viewer, inbound_id)
+    cases = Case.objects.filter(agency_id=row.agency_id).order_by("-updated_at")[:200]
+    contacts = Contact.objects.filter(agency_id=row.agency_id).order_by("name")
+    form = QuarantineAcceptForm(
+        request.POST or None,
+        cases=cases,
+        contacts=contacts,
+        initial={"case": row.case_id, "contact": row.contact_id},
+    )
+    if request.method == "POST":
+        try:
+            if request.POST.get("decision") == "reject":
+                actions.do_reject_quarantined_email(inbound=row, actor=_user(request))
+                messages.success(request, "The email was rejected; it stays recorded but is not posted.")
+                return redirect("mail:quarantine")
+            if form.is_valid():
+                case, contact = form.cleaned_data["case"], form.cleaned_data["contact"]
+                actions.do_accept_quarantined_email(
+                    inbound=row, case=case, contact=contact, actor=_user(request)
+                )
+                messages.success(request, f"The email was posted to {case.reference} as {contact.name}.")
+                return redirect("mail:quarantine")
+        except ActionError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+    case_contact_ids = set(
+        CaseContact.objects.filter(case_id=row.case_id).values_list("contact_id", flat=True)
+    )
+    return render(
+        request,
+        "mail/quarantine_detail.html",
+        {"row": row, "form": form, "case_contact_ids": case_contact_ids},
+    )
+
+
+# --- A person's email preferences -----------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = EmailPreferencesForm(
+        request.POST or None,
+        initial={
+            "email_on_mention": user.email_on_mention,
+            "email_on_client_reply": user.email_on_client_reply,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.do_set_email_preferences(
+            user=user,
+            email_on_mention=form.cleaned_data["email_on_mention"],
+            email_on_client_reply=form.cleaned_data["email_on_client_reply"],
+        )
+        messages.success(request, "Your email preferences were saved. In-app notifications stay on.")
+        return redirect("mail:notification_settings")
+    return render(request, "mail/notification_settings.html", {"form": form})
+
+
+# --- The original of a message that came by email (team only) --------------------------------------
+
+
+@login_required
+def original_email(request: HttpRequest, message_id: int) -> HttpResponse:
+    row = access.access_original_email(viewer_from_request(request), message_id)
+    template = (
+        "mail/partials/original_email.html"
+        if request.headers.get("HX-Request")
+        else ("mail/original_email.html")
+    )
+    return render(request, template, {"row": row})
+
+
+# --- Dev mailbox (demo/debug only) -----------------------------------------------------------------
+
+
+def dev_mailbox(request: HttpRequest) -> HttpResponse:
+    access.access_dev_mailbox(viewer_from_request(request))
+    captured = CapturedEmail.objects.defer("raw", "html").order_by("-created_at")[:100]
+    return render(request, "mail/dev_mailbox.html", {"captured": captured})
+
+
+def dev_mailbox_detail(request: HttpRequest, captured_id: int) -> HttpResponse:
+    access.access_dev_mailbox(viewer_from_request(request))
+    item = CapturedEmail.objects.filter(pk=captured_id).defer("raw").first()
+    if item is None:
+        raise Http404("No such email.")
+    form = DevReplyForm(initial={"body": "Thanks, that works for us."})
+    return render(request, "mail/dev_mailbox_detail.html", {"item": item, "form": form})
+
+
+def dev_mailbox_html(request: HttpRequest, captured_id: int) -> HttpResponse:
+    """The captured HTML, served sandboxed (no scripts, no same-origin) for the preview frame."""
+    access.access_dev_mailbox(viewer_from_request(request))
+    item = CapturedEmail.objects.filter(pk=captured_id).only("html").first()
+    if item is None:
+        raise Http404("No such email.")
+    response = HttpResponse(item.html or "<p>(no HTML part)</p>", content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = (
+        "sandbox allow-popups allow-popups-to-escape-sandbox; script-src 'none'"
+    )
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def build_reply(
+    item: CapturedEmail, body: str, attachment: tuple[str, bytes, str] | None = None
+) -> EmailMessage:
+    """A reply as a mail client would write it: new text on top, the original quoted below."""
+    reply = EmailMessage()
+    reply["From"] = item.to_addresses[0] if item.to_addresses else "someone@example.com"
+    reply["To"] = item.reply_to or parseaddr(item.from_address)[1]
+    subject = item.subject
+    reply["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    reply["Message-ID"] = make_msgid(domain="client.example")
+    if item.message_id:
+        reply["In-Reply-To"] = item.message_id
+        reply["References"] = item.message_id
+    quoted = "\n".join(f"> {line}" for line in item.text.splitlines())
+    sender = parseaddr(item.from_address)[0] or parseaddr(item.from_address)[1]
+    when = item.created_at.strftime("%a, %b %d, %Y at %I:%M %p")
+    reply.set_content(
+        f"{body}\n\nOn {when}, {sender} <{parseaddr(item.from_address)[1]}> wrote:\n\n{quoted}\n"
+    )
+    if attachment is not None:
+        name, data, content_type = attachment
+        maintype, _, subtype = content_type.partition("/")
+        reply.add_attachment(
+            data, maintype=maintype or "application", subtype=subtype or "octet-stream", filename=name
+        )
+    return reply
+
+
+@require_POST
+def dev_mailbox_reply(request: HttpRequest, captured_id: int) -> HttpResponse:
+    """Send a reply as the recipient, over real SMTP, to the built-in inbound server."""
+    access.access_dev_mailbox(viewer_from_request(request))
+    item = CapturedEmail.objects.filter(pk=captured_id).defer("raw").first()
+    if item is None:
+        raise Http404("No such email.")
+    form = DevReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "mail/dev_mailbox_detail.html", {"item": item, "form": form}, status=400)
+    upload = form.cleaned_data.get("attachment")
+    attachment = None
+    if upload is not None:
+        attachment = (upload.name, upload.read(), upload.content_type or "application/octet-stream")
+    reply = build_reply(item, form.cleaned_data["body"], attachment)
+    try:
+        with smtplib.SMTP(settings.INBOUND_SMTP_HOST, settings.INBOUND_SMTP_PORT, timeout=15) as smtp:
+            smtp.send_message(reply)
+    except (OSError, smtplib.SMTPException) as error:
+        form.add_error(
+            None,
+            f"The reply could not be sent to the inbound SMTP server at {settings.INBOUND_SMTP_HOST}:"
+            f"{settings.INBOUND_SMTP_PORT} ({error}). Start it with `casedesk run` or `casedesk smtpd`, "
+            "then try again.",
+        )
+        return render(request, "mail/dev_mailbox_detail.html", {"item": item, "form": form}, status=502)
+    messages.success(
+        request,
+        f"Reply sent over SMTP as {reply['From']}. It appears in the thread once the worker processes it.",
+    )
+    return redirect("mail:dev_mailbox")
