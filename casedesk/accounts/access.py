@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 
-from casedesk.accounts.models import Agency, Membership, Role, User
+from casedesk.accounts.models import Agency, Invitation, MagicLink, Membership, Role, User, hash_token
 
 MAGIC_GRANTS_SESSION_KEY = "magic_grants"
 
@@ -108,3 +108,90 @@ def access_agency_as_manager(viewer: Viewer, agency_id: int) -> Agency:
     if not viewer.is_manager(agency_id):
         raise Http404("No such agency.")
     return access_agency_as_team(viewer, agency_id)
+
+
+AGENCY_SESSION_KEY = "agency_id"
+
+
+def _requested_agency_id(request: HttpRequest) -> str | None:
+    value = request.POST.get("agency") if request.method == "POST" else None
+    return value or request.GET.get("agency") or None
+
+
+def current_agency(request: HttpRequest, viewer: Viewer) -> Agency | None:
+    """The agency a team page is about, without raising: ``?agency=`` if the viewer is on its
+    team, else the one chosen with the switcher (session), else the first by name."""
+    agencies = team_agencies(viewer)
+    if not agencies:
+        return None
+    wanted: list[Any] = [_requested_agency_id(request)]
+    if hasattr(request, "session"):
+        wanted.append(request.session.get(AGENCY_SESSION_KEY))
+    for value in wanted:
+        try:
+            agency_id = int(value)
+        except (TypeError, ValueError):
+            continue
+        match = next((a for a in agencies if a.pk == agency_id), None)
+        if match is not None:
+            return match
+    return agencies[0]
+
+
+def access_current_agency(request: HttpRequest, viewer: Viewer, *, manager: bool = False) -> Agency:
+    """The agency a team page acts on, or 404.
+
+    An explicit ``agency`` (query string, or POST field on forms) must be one the viewer is on
+    the team of (or manages, with ``manager=True``); otherwise the current agency is used. Forms
+    carry the agency id so that switching agency in another tab never redirects a write.
+    """
+    requested = _requested_agency_id(request)
+    if requested is not None:
+        try:
+            agency_id = int(requested)
+        except (TypeError, ValueError):
+            raise Http404("No such agency.") from None
+    else:
+        agency = current_agency(request, viewer)
+        if agency is None:
+            raise Http404("No such agency.")
+        agency_id = agency.pk
+    return (
+        access_agency_as_manager(viewer, agency_id) if manager else access_agency_as_team(viewer, agency_id)
+    )
+
+
+def access_membership_as_manager(viewer: Viewer, membership_id: int | str) -> Membership:
+    """A membership of an agency the viewer manages; 404 otherwise."""
+    try:
+        pk = int(membership_id)
+    except (TypeError, ValueError):
+        raise Http404("No such team member.") from None
+    membership = Membership.objects.select_related("user", "agency").filter(pk=pk).first()
+    if membership is None or not viewer.is_manager(membership.agency_id):
+        raise Http404("No such team member.")
+    return membership
+
+
+def access_invitation_as_manager(viewer: Viewer, invitation_id: int | str) -> Invitation:
+    try:
+        pk = int(invitation_id)
+    except (TypeError, ValueError):
+        raise Http404("No such invitation.") from None
+    invitation = Invitation.objects.select_related("agency").filter(pk=pk).first()
+    if invitation is None or not viewer.is_manager(invitation.agency_id):
+        raise Http404("No such invitation.")
+    return invitation
+
+
+def magic_link_for_token(token: str) -> MagicLink | None:
+    """The link a raw token names, usable or not (the caller decides what to show)."""
+    return (
+        MagicLink.objects.select_related("contact", "case", "case__agency")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    return Invitation.objects.select_related("agency").filter(token_hash=hash_token(token)).first()

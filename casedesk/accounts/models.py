@@ -181,9 +181,13 @@ class MagicLink(models.Model):
         return f"magic link for {self.contact_id} on case {self.case_id}"
 
     @classmethod
-    def issue(cls, contact: Contact, case: Case) -> tuple[MagicLink, str]:
-        """Create a link and return it with the raw token (shown once, in the email)."""
-        token = new_token()
+    def issue(cls, contact: Contact, case: Case, token: str | None = None) -> tuple[MagicLink, str]:
+        """Create a link and return it with the raw token (shown once, in the email).
+
+        ``token`` is only passed by the demo data command, which derives a stable token so that
+        it can print the same working link on every run; everything else gets fresh randomness.
+        """
+        token = token or new_token()
         link = cls.objects.create(
             contact=contact,
             case=case,
@@ -195,3 +199,35 @@ class MagicLink(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """An owner or admin asked someone to join an agency. Accepting it creates the membership.
+
+    Like magic links, only the SHA-256 of the token is stored; the raw token travels in the email.
+    Single use: ``accepted_at`` is set once, and a revoked or expired invitation cannot be used.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.agency_id} as {self.role}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

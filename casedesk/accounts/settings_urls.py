@@ -1,17 +1,22 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, path
+
+from casedesk.accounts import settings_views
 
 app_name = "settings"
 
-
-def placeholder(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return render(request, "placeholder.html", {"title": request.path})
-
-
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", placeholder, name="general"),
-    path("team/", placeholder, name="team"),
+    path("", settings_views.general, name="general"),
+    path("team/", settings_views.team, name="team"),
+    path("profile/", settings_views.profile, name="profile"),
+    path("team/invite/", settings_views.invite, name="invite"),
+    path("team/members/<int:membership_id>/role/", settings_views.change_role, name="change_role"),
+    path("team/members/<int:membership_id>/deactivate/", settings_views.deactivate, name="deactivate"),
+    path("team/members/<int:membership_id>/reactivate/", settings_views.reactivate, name="reactivate"),
+    path(
+        "team/invitations/<int:invitation_id>/revoke/",
+        settings_views.revoke_invitation,
+        name="revoke_invitation",
+    ),
 ]

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, include, path
+
+from casedesk.cases import views
 
 app_name = "cases"
 
-
-def placeholder(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return render(request, "placeholder.html", {"title": request.path})
-
-
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("casedesk.cases.thread_urls")),
-    path("", placeholder, name="list"),
-    path("<int:case_id>/", placeholder, name="detail"),
+    path("", views.case_list, name="list"),
+    path("new/", views.case_create, name="create"),
+    path("<int:case_id>/", views.case_detail, name="detail"),
+    path("<int:case_id>/status/", views.case_set_status, name="set_status"),
 ]

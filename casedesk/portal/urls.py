@@ -1,18 +1,13 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, include, path
+
+from casedesk.portal import views
 
 app_name = "portal"
 
-
-def placeholder(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return render(request, "placeholder.html", {"title": request.path})
-
-
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("casedesk.portal.thread_urls")),
-    path("", placeholder, name="list"),
-    path("<int:case_id>/", placeholder, name="detail"),
+    path("", views.case_list, name="list"),
+    path("<int:case_id>/", views.case_detail, name="detail"),
 ]

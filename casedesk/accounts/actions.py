@@ -1,0 +1,290 @@
+"""THE write paths for tenancy and people: magic links, invitations, memberships, agency settings.
+
+Each ``do_*`` runs in one transaction. Emails carrying a raw token are sent after commit
+(``transaction.on_commit``): the token is never stored, so it cannot travel through a queued task.
+Refusals a person can fix raise ``ActionError`` with a sentence saying what happened and what to do.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from casedesk.accounts import emails
+from casedesk.accounts.models import (
+    Agency,
+    Contact,
+    Invitation,
+    MagicLink,
+    Membership,
+    Role,
+    User,
+    hash_token,
+    new_token,
+)
+from casedesk.cases.models import Case, CaseContact
+from casedesk.lib.errors import ActionError
+
+INVITATION_TTL_DAYS = 7
+# A contact asking for fresh links again and again gets at most one email per this many seconds.
+FRESH_LINK_MIN_INTERVAL_SECONDS = 60
+
+
+# --- Magic links ------------------------------------------------------------------------------
+
+
+class IssuedMagicLink(NamedTuple):
+    link: MagicLink
+    token: str
+    url: str
+
+
+def magic_link_url(token: str) -> str:
+    return f"{settings.SITE_URL}{reverse('accounts:magic', args=[token])}"
+
+
+@transaction.atomic
+def do_issue_magic_link(*, contact: Contact, case: Case, token: str | None = None) -> IssuedMagicLink:
+    """Issue a link that lets ``contact`` into ``case`` (and only that case) for MAGIC_LINK_TTL_SECONDS.
+
+    Returns the link row, the raw token and the absolute URL to put in an email; the raw token is
+    not stored anywhere. Raises ActionError when the contact is not on the case.
+    """
+    if not CaseContact.objects.filter(case=case, contact=contact).exists():
+        raise ActionError(
+            f"{contact.name} is not on this case; add them to the case before sending them a link.",
+            code="not_on_case",
+        )
+    link, raw = MagicLink.issue(contact, case, token=token)
+    return IssuedMagicLink(link=link, token=raw, url=magic_link_url(raw))
+
+
+def do_record_magic_link_use(*, link: MagicLink) -> None:
+    MagicLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
+
+
+@transaction.atomic
+def do_send_fresh_magic_link(*, token: str, email: str) -> bool:
+    """Email a fresh link for the case an expired, revoked or lost link was for.
+
+    Sends only when ``email`` is the address of the link's contact and the contact is still on
+    the case. The caller shows the same answer whatever happens, so nobody learns whether an
+    address or a link exists; the return value (True when an email goes out) is for tests.
+    """
+    old = MagicLink.objects.select_related("contact", "case", "case__agency").filter(
+        token_hash=hash_token(token)
+    )
+    link = old.first()
+    if link is None or link.contact.email.strip().lower() != email.strip().lower():
+        return False
+    contact, case = link.contact, link.case
+    if not CaseContact.objects.filter(case=case, contact=contact).exists():
+        return False
+    recent = timezone.now() - timedelta(seconds=FRESH_LINK_MIN_INTERVAL_SECONDS)
+    if MagicLink.objects.filter(contact=contact, case=case, created_at__gt=recent).exists():
+        return False
+    issued = do_issue_magic_link(contact=contact, case=case)
+    transaction.on_commit(
+        lambda: emails.send_magic_link_email(
+            to=contact.email,
+            contact_name=contact.name,
+            agency_name=case.agency.name,
+            case_title=case.title,
+            url=issued.url,
+        )
+    )
+    return True
+
+
+# --- Agency settings ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_update_agency_settings(
+    *, agency: Agency, name: str, brand_color: str, support_widget_for_customers: bool
+) -> Agency:
+    name = name.strip()
+    if not name:
+        raise ActionError("The agency needs a name; type the name your clients know you by.", field="name")
+    agency.name = name[:120]
+    agency.brand_color = brand_color.lower()
+    agency.support_widget_for_customers = support_widget_for_customers
+    agency.save(update_fields=["name", "brand_color", "support_widget_for_customers"])
+    return agency
+
+
+# --- Team: invitations, roles, deactivation -----------------------------------------------------
+
+
+def _actor_membership(agency: Agency, actor: User) -> Membership:
+    membership = Membership.objects.filter(agency=agency, user=actor, is_active=True).first()
+    if membership is None or membership.role not in (Role.OWNER, Role.ADMIN):
+        raise ActionError("Only owners and admins can manage the team.", code="forbidden", status=403)
+    return membership
+
+
+def invitation_url(token: str) -> str:
+    return f"{settings.SITE_URL}{reverse('accounts:invitation', args=[token])}"
+
+
+@transaction.atomic
+def do_invite_member(*, agency: Agency, actor: User, email: str, role: str) -> tuple[Invitation, str]:
+    """Invite ``email`` to the agency; emails an accept link after commit.
+
+    Returns the invitation and the raw token. Inviting again replaces the pending invitation, so
+    only the newest email works.
+    """
+    actor_membership = _actor_membership(agency, actor)
+    email = User.objects.normalize_email(email.strip()).lower()
+    if role not in Role.values:
+        raise ActionError("Choose a role: owner, admin or member.", field="role")
+    if role == Role.OWNER and actor_membership.role != Role.OWNER:
+        raise ActionError("Only an owner can invite another owner; invite them as admin.", field="role")
+    if Membership.objects.filter(agency=agency, user__email__iexact=email, is_active=True).exists():
+        raise ActionError(f"{email} is already on the team.", field="email")
+    now = timezone.now()
+    Invitation.objects.filter(agency=agency, email__iexact=email, accepted_at__isnull=True).filter(
+        revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = new_token()
+    invitation = Invitation.objects.create(
+        agency=agency,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=actor,
+        expires_at=now + timedelta(days=INVITATION_TTL_DAYS),
+    )
+    url = invitation_url(token)
+    inviter = actor.name or actor.email
+    label = Role(role).label
+    transaction.on_commit(
+        lambda: emails.send_invitation_email(
+            to=email,
+            agency_name=agency.name,
+            inviter_name=inviter,
+            role_label=label,
+            url=url,
+            days=INVITATION_TTL_DAYS,
+        )
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def do_revoke_invitation(*, invitation: Invitation, actor: User) -> None:
+    _actor_membership(invitation.agency, actor)
+    Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def do_accept_invitation(
+    *, invitation: Invitation, user: User | None = None, name: str = "", password: str = ""
+) -> User:
+    """Accept an invitation: as the signed-in ``user`` (whose email must match), or as a new account.
+
+    Creates or reactivates the membership with the invited role. Single use.
+    """
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_usable:
+        raise ActionError(
+            "This invitation has expired or was already used; ask whoever invited you to send a new one.",
+            code="expired",
+        )
+    existing = User.objects.filter(email__iexact=locked.email).first()
+    if user is not None:
+        if user.email.lower() != locked.email.lower():
+            raise ActionError(
+                f"This invitation is for {locked.email}; "
+                "sign out and sign in with that address to accept it.",
+                code="wrong_user",
+            )
+    elif existing is not None:
+        raise ActionError(
+            f"{locked.email} already has a casedesk account; sign in with it to accept the invitation.",
+            code="sign_in",
+        )
+    else:
+        name = name.strip()
+        if not name:
+            raise ActionError("Tell us your name, as your teammates will see it.", field="name")
+        candidate = User(email=locked.email, name=name)
+        try:
+            validate_password(password, candidate)
+        except ValidationError as error:
+            raise ActionError(" ".join(error.messages), field="password") from None
+        user = User.objects.create_user(locked.email, password, name=name[:150])
+    if not user.is_active:
+        raise ActionError("This account is deactivated; ask the agency's owner to get in touch with support.")
+    membership, created = Membership.objects.get_or_create(
+        user=user, agency=locked.agency, defaults={"role": locked.role}
+    )
+    if not created:
+        membership.role = locked.role
+        membership.is_active = True
+        membership.save(update_fields=["role", "is_active"])
+    locked.accepted_at = timezone.now()
+    locked.save(update_fields=["accepted_at"])
+    return user
+
+
+def _lock_owners(agency: Agency) -> list[Membership]:
+    """Lock the agency's active owner rows so two managers cannot remove the last two owners at once."""
+    return list(Membership.objects.select_for_update().filter(agency=agency, role=Role.OWNER, is_active=True))
+
+
+@transaction.atomic
+def do_change_role(*, membership: Membership, actor: User, role: str) -> Membership:
+    actor_membership = _actor_membership(membership.agency, actor)
+    if role not in Role.values:
+        raise ActionError("Choose a role: owner, admin or member.", field="role")
+    target = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    if actor_membership.role != Role.OWNER and (target.role == Role.OWNER or role == Role.OWNER):
+        raise ActionError("Only an owner can change an owner's role or make someone an owner.")
+    if target.role == Role.OWNER and role != Role.OWNER:
+        owners = _lock_owners(target.agency)
+        if [m.pk for m in owners] == [target.pk]:
+            raise ActionError(
+                f"{target.user} is the last owner; make someone else an owner first, then change this role."
+            )
+    target.role = role
+    target.save(update_fields=["role"])
+    return target
+
+
+@transaction.atomic
+def do_set_membership_active(*, membership: Membership, actor: User, active: bool) -> Membership:
+    """Deactivate (or reactivate) someone's membership. Their sign-in keeps working for other agencies."""
+    actor_membership = _actor_membership(membership.agency, actor)
+    target = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    if target.role == Role.OWNER and actor_membership.role != Role.OWNER:
+        raise ActionError("Only an owner can deactivate or reactivate an owner.")
+    if not active:
+        if target.pk == actor_membership.pk:
+            raise ActionError("You can't deactivate yourself; ask another owner or admin to do it.")
+        if target.role == Role.OWNER:
+            owners = _lock_owners(target.agency)
+            if [m.pk for m in owners] == [target.pk]:
+                raise ActionError(f"{target.user} is the last owner; make someone else an owner first.")
+    target.is_active = active
+    target.save(update_fields=["is_active"])
+    return target
+
+
+@transaction.atomic
+def do_update_profile(*, user: User, name: str, email_on_mention: bool, email_on_client_reply: bool) -> User:
+    name = name.strip()
+    if not name:
+        raise ActionError("Type your name as your teammates and clients should see it.", field="name")
+    user.name = name[:150]
+    user.email_on_mention = email_on_mention
+    user.email_on_client_reply = email_on_client_reply
+    user.save(update_fields=["name", "email_on_mention", "email_on_client_reply"])
+    return user

@@ -1,0 +1,190 @@
+"""Settings → General and Settings → Team. Owners and admins only; everyone else gets a 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from casedesk.accounts import actions
+from casedesk.accounts.access import (
+    access_current_agency,
+    access_invitation_as_manager,
+    access_membership_as_manager,
+    viewer_from_request,
+)
+from casedesk.accounts.decorators import account_required, team_required
+from casedesk.accounts.forms import AgencySettingsForm, InviteForm, ProfileForm, RoleForm
+from casedesk.accounts.models import Agency, Invitation, Membership, Role, User
+from casedesk.lib.errors import ActionError
+
+
+def _widget_settings_url(agency: Agency) -> str:
+    # Support Chat adds this page; until it exists the link is simply not shown.
+    try:
+        return f"{reverse('support:widget_settings')}?agency={agency.pk}"
+    except NoReverseMatch:
+        return ""
+
+
+def _team_url(agency: Agency) -> str:
+    return f"{reverse('settings:team')}?agency={agency.pk}"
+
+
+@team_required
+def general(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    agency = access_current_agency(request, viewer, manager=True)
+    initial = {
+        "name": agency.name,
+        "brand_color": agency.brand_color,
+        "support_widget_for_customers": agency.support_widget_for_customers,
+    }
+    form = AgencySettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_agency_settings(agency=agency, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect(f"{reverse('settings:general')}?agency={agency.pk}")
+    context = {
+        "agency": agency,
+        "form": form,
+        "widget_settings_url": _widget_settings_url(agency),
+        "settings_tab": "general",
+    }
+    return render(request, "accounts/settings/general.html", context)
+
+
+@team_required
+def team(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    agency = access_current_agency(request, viewer, manager=True)
+    return _render_team(request, agency, InviteForm())
+
+
+def _render_team(
+    request: HttpRequest, agency: Agency, invite_form: InviteForm, status: int = 200
+) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    memberships = list(
+        Membership.objects.filter(agency=agency).select_related("user").order_by("-is_active", "user__name")
+    )
+    context = {
+        "agency": agency,
+        "memberships": memberships,
+        "invitations": list(Invitation.objects.pending().filter(agency=agency).order_by("-created_at")),
+        "invite_form": invite_form,
+        "roles": Role.choices,
+        "viewer_is_owner": viewer.is_owner(agency.pk),
+        "settings_tab": "team",
+        "widget_settings_url": _widget_settings_url(agency),
+    }
+    return render(request, "accounts/settings/team.html", context, status=status)
+
+
+@team_required
+@require_POST
+def invite(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    agency = access_current_agency(request, viewer, manager=True)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_invite_member(
+                agency=agency,
+                actor=viewer.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )  # type: ignore[arg-type]
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+            return redirect(_team_url(agency))
+    return _render_team(request, agency, form, status=400)
+
+
+@team_required
+@require_POST
+def change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    membership = access_membership_as_manager(viewer, membership_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role: owner, admin or member.")
+    else:
+        try:
+            actions.do_change_role(membership=membership, actor=viewer.user, role=form.cleaned_data["role"])  # type: ignore[arg-type]
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, f"{membership.user} is now {Role(form.cleaned_data['role']).label.lower()}."
+            )
+    return redirect(_team_url(membership.agency))
+
+
+def _set_active(request: HttpRequest, membership_id: int, active: bool) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    membership = access_membership_as_manager(viewer, membership_id)
+    try:
+        actions.do_set_membership_active(membership=membership, actor=viewer.user, active=active)  # type: ignore[arg-type]
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        what = "reactivated" if active else "deactivated; they can no longer see this agency's cases"
+        messages.success(request, f"{membership.user} was {what}.")
+    return redirect(_team_url(membership.agency))
+
+
+@team_required
+@require_POST
+def deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
+    return _set_active(request, membership_id, active=False)
+
+
+@team_required
+@require_POST
+def reactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
+    return _set_active(request, membership_id, active=True)
+
+
+@team_required
+@require_POST
+def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    found = access_invitation_as_manager(viewer, invitation_id)
+    try:
+        actions.do_revoke_invitation(invitation=found, actor=viewer.user)  # type: ignore[arg-type]
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The invitation to {found.email} was withdrawn.")
+    return redirect(_team_url(found.agency))
+
+
+@account_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """Everyone's own page: name and which emails they get (team mail can be turned off here)."""
+    user = request.user
+    assert isinstance(user, User)
+    initial = {
+        "name": user.name,
+        "email_on_mention": user.email_on_mention,
+        "email_on_client_reply": user.email_on_client_reply,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_profile(user=user, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("settings:profile")
+    return render(request, "accounts/settings/profile.html", {"form": form, "settings_tab": "profile"})

@@ -1,0 +1,178 @@
+"""Sign-in, password reset, magic links, invitations and the agency switcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from casedesk.accounts import actions
+from casedesk.accounts.access import (
+    AGENCY_SESSION_KEY,
+    MAGIC_GRANTS_SESSION_KEY,
+    invitation_for_token,
+    magic_link_for_token,
+    viewer_from_request,
+)
+from casedesk.accounts.forms import AcceptInvitationForm, FreshMagicLinkForm, SignInForm
+from casedesk.accounts.models import MagicLink, User
+from casedesk.cases.models import CaseContact
+from casedesk.lib.errors import ActionError
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/emails/password_reset.txt"
+    html_email_template_name = "accounts/emails/password_reset.html"
+    subject_template_name = "accounts/emails/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # Links in the email point at SITE_URL, not at whatever Host header the request carried.
+        self.extra_email_context = {"site_url": settings.SITE_URL}
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    """Magic-link pages carry the token in their URL: never send it on as a Referer."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _link_is_live(link: MagicLink | None) -> bool:
+    return (
+        link is not None
+        and link.is_usable
+        and CaseContact.objects.filter(case_id=link.case_id, contact_id=link.contact_id).exists()
+    )
+
+
+def portal_case_url(case_id: int) -> str:
+    """Where a client lands for a case: its thread once that page exists, else the case page."""
+    try:
+        return reverse("portal:messages", args=[case_id])
+    except NoReverseMatch:
+        return reverse("portal:detail", args=[case_id])
+
+
+@never_cache
+def magic_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a Continue button and leaves the token alone (mail scanners follow GETs);
+    POST exchanges the token for a grant in this browser's session and drops it from the URL."""
+    link = magic_link_for_token(token)
+    if not _link_is_live(link):
+        return _no_referrer(
+            render(
+                request,
+                "accounts/magic_invalid.html",
+                {"token": token, "form": FreshMagicLinkForm()},
+                status=410,
+            )
+        )
+    assert link is not None
+    if request.method != "POST":
+        return _no_referrer(render(request, "accounts/magic_continue.html", {"link": link, "token": token}))
+    grants = [
+        g
+        for g in request.session.get(MAGIC_GRANTS_SESSION_KEY, [])
+        if isinstance(g, dict) and g.get("link") != link.pk
+    ]
+    grants.append({"link": link.pk, "contact": link.contact_id, "case": link.case_id})
+    # A new session key at every change of privilege (session fixation).
+    request.session.cycle_key()
+    request.session[MAGIC_GRANTS_SESSION_KEY] = grants
+    actions.do_record_magic_link_use(link=link)
+    return _no_referrer(redirect(portal_case_url(link.case_id)))
+
+
+@never_cache
+@require_POST
+def magic_link_fresh(request: HttpRequest, token: str) -> HttpResponse:
+    """Email a fresh link. Same page whatever happened, so nobody learns which addresses exist."""
+    form = FreshMagicLinkForm(request.POST)
+    if not form.is_valid():
+        return _no_referrer(
+            render(request, "accounts/magic_invalid.html", {"token": token, "form": form}, status=400)
+        )
+    actions.do_send_fresh_magic_link(token=token, email=form.cleaned_data["email"])
+    return _no_referrer(render(request, "accounts/magic_sent.html", {"email": form.cleaned_data["email"]}))
+
+
+@require_POST
+def switch_agency(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    try:
+        agency_id = int(request.POST.get("agency", ""))
+    except ValueError:
+        agency_id = 0
+    if viewer.is_team(agency_id):
+        request.session[AGENCY_SESSION_KEY] = agency_id
+    next_url = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("cases:list")
+    # Pages that name an agency in their query string would keep showing the old one.
+    return redirect(next_url.split("?", 1)[0])
+
+
+@never_cache
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Accept an invitation: new people choose a name and password; existing accounts sign in first."""
+    found = invitation_for_token(token)
+    response: HttpResponse
+    if found is None or not found.is_usable:
+        response = render(request, "accounts/invitation_invalid.html", status=410)
+        return _no_referrer(response)
+    signed_in = request.user if request.user.is_authenticated else None
+    has_account = User.objects.filter(email__iexact=found.email).exists()
+    form = AcceptInvitationForm(request.POST or None) if not has_account else None
+    error = ""
+    if request.method == "POST":
+        try:
+            if has_account:
+                if signed_in is None:
+                    raise ActionError(f"Sign in as {found.email} first, then accept the invitation.")
+                user = actions.do_accept_invitation(invitation=found, user=signed_in)  # type: ignore[arg-type]
+            else:
+                assert form is not None
+                if not form.is_valid():
+                    raise ActionError("Fill in your name and a password to create your account.")
+                user = actions.do_accept_invitation(
+                    invitation=found, name=form.cleaned_data["name"], password=form.cleaned_data["password"]
+                )
+                login(request, user, backend="casedesk.accounts.backends.EmailBackend")
+        except ActionError as exc:
+            error = exc.message
+        else:
+            request.session[AGENCY_SESSION_KEY] = found.agency_id
+            messages.success(request, f"Welcome to {found.agency.name}.")
+            return redirect("cases:list")
+    context = {
+        "invitation": found,
+        "form": form,
+        "error": error,
+        "has_account": has_account,
+        "signed_in": signed_in,
+        "login_url": f"{reverse('accounts:login')}?next={request.path}",
+    }
+    return _no_referrer(render(request, "accounts/invitation.html", context))
