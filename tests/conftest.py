@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
@@ -66,6 +67,12 @@ class Cast:
 
 def make_user(email: str, name: str, **extra: object) -> User:
     return User.objects.create_user(email, PASSWORD, name=name, **extra)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """The cast creates ~10 users per test; PBKDF2's deliberate slowness would dominate the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
