@@ -1,5 +1,13 @@
+"""Websocket routes of the support widget (included by casedesk/live/routing.py)."""
+
 from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from casedesk.support.consumers import WidgetConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/support/widget/", WidgetConsumer.as_asgi()),
+]

@@ -1,17 +1,59 @@
+"""Support chat URLs, mounted at the site root (see casedesk/urls.py)."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, path
+
+from casedesk.support.views import public, team, widget_api, widget_settings
 
 app_name = "support"
 
-
-def placeholder(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return render(request, "placeholder.html", {"title": request.path})
-
-
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("support/", placeholder, name="queue"),
-    path("support/console/", placeholder, name="console"),
+    # The team: Sidebar → Support, a conversation, the platform console, settings.
+    path("support/", team.queue, name="queue"),
+    path("support/console/", team.console, name="console"),
+    path("support/conversations/<int:conversation_id>/", team.conversation_detail, name="conversation"),
+    path(
+        "support/conversations/<int:conversation_id>/transcript/",
+        team.conversation_messages,
+        name="conversation_messages",
+    ),
+    path("support/conversations/<int:conversation_id>/reply/", team.reply, name="reply"),
+    path("support/conversations/<int:conversation_id>/claim/", team.claim, name="claim"),
+    path("support/conversations/<int:conversation_id>/assign/", team.assign, name="assign"),
+    path("support/conversations/<int:conversation_id>/close/", team.close, name="close"),
+    path("support/conversations/<int:conversation_id>/reopen/", team.reopen, name="reopen"),
+    path("settings/support-widget/", widget_settings.widget_settings, name="widget_settings"),
+    # Public: help centres and the demo storefront.
+    path("help/", public.platform_help_index, name="help_index"),
+    path("help/<slug:slug>/", public.platform_help_article, name="help_article"),
+    path("s/<slug:agency_slug>/", public.storefront, name="storefront"),
+    path("s/<slug:agency_slug>/pricing/", public.storefront, {"page": "pricing"}, name="storefront_pricing"),
+    path("s/<slug:agency_slug>/help/", public.agency_help_index, name="agency_help_index"),
+    path("s/<slug:agency_slug>/help/<slug:slug>/", public.agency_help_article, name="agency_help_article"),
+    # The widget's JSON API (CORS, rate limits, visitor tokens).
+    path("widget/api/<slug:agency_slug>/bootstrap", widget_api.bootstrap, name="widget_bootstrap"),
+    path(
+        "widget/api/<slug:agency_slug>/conversations", widget_api.conversations, name="widget_conversations"
+    ),
+    path(
+        "widget/api/<slug:agency_slug>/conversations/<str:public_id>",
+        widget_api.conversation_detail,
+        name="widget_conversation",
+    ),
+    path(
+        "widget/api/<slug:agency_slug>/conversations/<str:public_id>/messages",
+        widget_api.post_message,
+        name="widget_post_message",
+    ),
+    path(
+        "widget/api/<slug:agency_slug>/conversations/<str:public_id>/escalate",
+        widget_api.escalate,
+        name="widget_escalate",
+    ),
+    path(
+        "widget/api/<slug:agency_slug>/conversations/<str:public_id>/feedback",
+        widget_api.feedback,
+        name="widget_feedback",
+    ),
 ]

@@ -1,0 +1,435 @@
+"""THE write paths for support conversations. The widget API, the queue and the console call these.
+
+Each ``do_*`` runs in one transaction, locks the conversation row first (so two tabs, two
+agents or a duplicate request cannot interleave), and sends live events after commit.
+
+Entry points used by ``casedesk chaos-escalations`` (reliable jobs): ``do_start_conversation``,
+``do_request_escalation`` and ``casedesk.support.escalation.escalate_conversation``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from casedesk.accounts.models import Agency, Contact, Membership, User
+from casedesk.cases.actions import do_post_message
+from casedesk.cases.models import MessageSource
+from casedesk.lib.errors import ActionError
+from casedesk.support import bot
+from casedesk.support.live import publish_conversation_messages_on_commit
+from casedesk.support.models import (
+    HUMAN_STATES,
+    Conversation,
+    ConversationMessage,
+    ConversationState,
+    Escalation,
+    Feedback,
+    MessageKind,
+    Visitor,
+    WidgetSettings,
+)
+
+MAX_MESSAGE_CHARS = 4000
+
+
+# --- visitors ---------------------------------------------------------------------------------
+
+
+def do_get_or_create_visitor(
+    *,
+    agency: Agency,
+    user: User | None = None,
+    external_id: str = "",
+    name: str = "",
+    email: str = "",
+) -> Visitor:
+    """The visitor for a signed-in user or a verified identity (one per agency), else a new one."""
+    lookup: dict[str, object] = {}
+    if user is not None:
+        lookup = {"agency": agency, "user": user}
+    elif external_id:
+        lookup = {"agency": agency, "external_id": external_id[:200]}
+    if not lookup:
+        return Visitor.objects.create(agency=agency, name=name[:150], email=email[:254])
+    visitor = Visitor.objects.filter(**lookup).first()
+    if visitor is None:
+        contact = None
+        if user is not None:
+            contact = Contact.objects.filter(agency=agency, user=user).first()
+        try:
+            with transaction.atomic():
+                visitor = Visitor.objects.create(
+                    **lookup,
+                    contact=contact,
+                    name=(name or (user.name if user else ""))[:150],
+                    email=(email or (user.email if user else ""))[:254],
+                )
+        except IntegrityError:  # the same person's other tab won the race
+            visitor = Visitor.objects.get(**lookup)
+    elif (name and name != visitor.name) or (email and email != visitor.email):
+        visitor.name = (name or visitor.name)[:150]
+        visitor.email = (email or visitor.email)[:254]
+        visitor.save(update_fields=["name", "email"])
+    return visitor
+
+
+# --- conversations ----------------------------------------------------------------------------
+
+
+def _lock(conversation: Conversation) -> Conversation:
+    return (
+        Conversation.objects.select_for_update().select_related("agency", "visitor").get(pk=conversation.pk)
+    )
+
+
+def _add(conversation: Conversation, kind: str, body: str, **extra: object) -> ConversationMessage:
+    return ConversationMessage.objects.create(conversation=conversation, kind=kind, body=body, **extra)
+
+
+def _published(conversation: Conversation) -> None:
+    publish_conversation_messages_on_commit(
+        conversation.visitor_id, conversation.agency_id, str(conversation.public_id)
+    )
+
+
+def _clean_body(body: str) -> str:
+    text = (body or "").strip()
+    if not text:
+        raise ActionError("Write a message before sending.", code="empty", field="body")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ActionError(
+            f"This message is {len(text):,} characters long; the limit is {MAX_MESSAGE_CHARS:,}. "
+            "Shorten it or split it into two messages.",
+            code="too_long",
+            field="body",
+        )
+    return text
+
+
+@transaction.atomic
+def do_start_conversation(
+    *,
+    agency: Agency,
+    visitor: Visitor | None = None,
+    page_url: str = "",
+    requesting_agency: Agency | None = None,
+    subject: str = "",
+) -> Conversation:
+    """Open a conversation with the bot. Without a visitor, an anonymous one is created."""
+    if visitor is None:
+        visitor = Visitor.objects.create(agency=agency)
+    if visitor.agency_id != agency.pk:
+        raise ValueError("The visitor belongs to another agency's widget.")
+    if requesting_agency is not None and not agency.is_platform:
+        raise ValueError("Only the platform desk takes requests from other agencies.")
+    return Conversation.objects.create(
+        agency=agency,
+        visitor=visitor,
+        page_url=page_url[:1000],
+        requesting_agency=requesting_agency,
+        subject=subject.strip()[:200],
+    )
+
+
+def _reopen_locked(conversation: Conversation, *, by_team: bool) -> None:
+    has_escalation = Escalation.objects.filter(conversation=conversation).exists()
+    if not has_escalation:
+        conversation.state = ConversationState.BOT
+    elif by_team and conversation.assignee_id is not None:
+        conversation.state = ConversationState.WITH_HUMAN
+    else:
+        conversation.state = ConversationState.WAITING_FOR_HUMAN
+    conversation.closed_at = None
+
+
+def _mirror_to_case(conversation: Conversation, body: str, author: User | None, who: str) -> None:
+    """Keep the escalated case's thread in step with the chat (client-visible lines only)."""
+    if conversation.case_id is None or conversation.case is None:
+        return
+    text = body if author is not None else f"**{who}** (support chat): {body}"
+    do_post_message(case=conversation.case, body=text, author_user=author, source=MessageSource.SUPPORT_CHAT)
+
+
+@transaction.atomic
+def do_post_visitor_message(
+    *, conversation: Conversation, body: str, page_url: str = ""
+) -> list[ConversationMessage]:
+    """The visitor writes. In ``bot`` state the bot answers or hands over; otherwise it stays silent.
+
+    Writing to a closed conversation reopens it (to the bot if a person never took it,
+    otherwise back to the queue). Returns the lines created (the visitor's, then the bot's).
+    """
+    text = _clean_body(body)
+    conversation = _lock(conversation)
+    if conversation.state == ConversationState.CLOSED:
+        _reopen_locked(conversation, by_team=False)
+    now = timezone.now()
+    asked_bot = conversation.state == ConversationState.BOT
+    created = [_add(conversation, MessageKind.VISITOR, text, asked_bot=asked_bot)]
+    conversation.last_visitor_message_at = now
+    if page_url:
+        conversation.page_url = page_url[:1000]
+    if not conversation.subject:
+        conversation.subject = text.splitlines()[0][:200]
+    conversation.save()
+    if asked_bot:
+        outcome = bot.triage(text, None if conversation.agency.is_platform else conversation.agency_id)
+        if isinstance(outcome, bot.BotAnswer):
+            created.append(
+                _add(
+                    conversation,
+                    MessageKind.BOT_ANSWER,
+                    outcome.passage,
+                    article_url=outcome.url[:500],
+                    article_title=outcome.title[:200],
+                    score=outcome.score,
+                )
+            )
+        else:
+            notice = _escalate_locked(conversation, outcome.reason, outcome.detail)
+            if notice is not None:
+                created.append(notice)
+    else:
+        _mirror_to_case(conversation, text, None, conversation.visitor.display_name)
+    _published(conversation)
+    return created
+
+
+# --- escalation -------------------------------------------------------------------------------
+
+
+def _format_wait(minutes: float) -> str:
+    if minutes < 2:
+        return "within a few minutes"
+    if minutes < 90:
+        return f"within about {round(minutes)} minutes"
+    hours = minutes / 60
+    if hours < 36:
+        return f"within about {round(hours)} hours"
+    return f"within about {round(hours / 24)} days"
+
+
+def expected_wait_text(agency: Agency) -> str:
+    """Roughly when a person will answer: the median first-reply time of the last 30 days when
+    there are at least 5 samples, else the agency's configured expectation."""
+    since = timezone.now() - timedelta(days=30)
+    rows = Conversation.objects.filter(
+        agency=agency, escalated_at__gte=since, first_human_reply_at__isnull=False
+    ).values_list("escalated_at", "first_human_reply_at")[:500]
+    samples = [(reply - escalated).total_seconds() / 60 for escalated, reply in rows if escalated and reply]
+    if len(samples) >= 5:
+        return _format_wait(max(0.0, statistics.median(samples)))
+    configured = (
+        WidgetSettings.objects.filter(agency=agency).values_list("expected_reply_minutes", flat=True).first()
+    )
+    return _format_wait(float(configured or 60))
+
+
+def _handoff_notice(conversation: Conversation, reason: str) -> str:
+    who = "the casedesk support team" if conversation.agency.is_platform else conversation.agency.name
+    wait = expected_wait_text(conversation.agency)
+    lead = {
+        bot.REASON_HUMAN_REQUESTED: "Sure, I've passed this conversation to a person.",
+        bot.REASON_NOT_HELPFUL: "Sorry that didn't help. I've passed your question to a person.",
+        bot.REASON_TEAM_REQUEST: "I've passed this conversation to a person.",
+    }.get(reason, "I don't have a good answer to that in the help centre, so I've passed it to a person.")
+    return (
+        f"{lead} Someone from {who} will answer here, usually {wait}. "
+        "You can close this window: the answer will be waiting when you come back."
+    )
+
+
+def _escalate_locked(conversation: Conversation, reason: str, detail: str = "") -> ConversationMessage | None:
+    """State change + Escalation row + enqueued task, in the caller's transaction.
+
+    Returns the "a person will answer" notice, or None when the conversation was already
+    escalated (nothing changes: never a second
+    case, never a second "a person will answer").
+    """
+    from casedesk.support.escalation import escalate_conversation
+
+    if Escalation.objects.filter(conversation=conversation).exists():
+        if conversation.state == ConversationState.BOT:
+            # A reopened conversation that a person already handled goes back to the queue.
+            conversation.state = ConversationState.WAITING_FOR_HUMAN
+            conversation.save(update_fields=["state", "updated_at"])
+        return None
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            Escalation.objects.create(
+                conversation=conversation,
+                target_agency=conversation.agency,
+                reason=reason[:40],
+                detail=detail[:300],
+                created_at=now,
+            )
+    except IntegrityError:  # a concurrent request escalated first
+        return None
+    conversation.state = ConversationState.ESCALATING
+    conversation.escalated_at = now
+    conversation.save(update_fields=["state", "escalated_at", "updated_at"])
+    # The visitor is told a person will answer in the same transaction that records the
+    # escalation and enqueues its task: either all three exist, or none does.
+    notice = _add(conversation, MessageKind.BOT_NOTICE, _handoff_notice(conversation, reason))
+    escalate_conversation.enqueue(conversation.pk)
+    return notice
+
+
+@transaction.atomic
+def do_request_escalation(
+    *, conversation: Conversation, reason: str = bot.REASON_HUMAN_REQUESTED, detail: str = ""
+) -> Escalation:
+    """Hand the conversation to a person. Idempotent: returns the existing escalation if any.
+
+    In one transaction: the conversation moves to ``escalating``, the ``Escalation`` row is
+    written (unique per conversation) and the ``support.escalate`` task is enqueued.
+    """
+    conversation = _lock(conversation)
+    if conversation.state == ConversationState.CLOSED:
+        _reopen_locked(conversation, by_team=False)
+        conversation.save(update_fields=["state", "closed_at", "updated_at"])
+    _escalate_locked(conversation, reason, detail)
+    _published(conversation)
+    return Escalation.objects.get(conversation=conversation)
+
+
+@transaction.atomic
+def do_feedback(*, conversation: Conversation, message_id: int, helpful: bool) -> ConversationMessage:
+    """ "Did that answer your question?" Yes records a confirmed resolution; No hands over."""
+    conversation = _lock(conversation)
+    message = ConversationMessage.objects.filter(
+        conversation=conversation, pk=message_id, kind=MessageKind.BOT_ANSWER
+    ).first()
+    if message is None:
+        raise ActionError(
+            "That answer is not part of this conversation. Reload the chat and try again.",
+            code="not_found",
+            status=404,
+        )
+    wanted = Feedback.HELPFUL if helpful else Feedback.NOT_HELPFUL
+    if message.feedback == wanted:
+        return message
+    if message.feedback == Feedback.NOT_HELPFUL:
+        raise ActionError("You already asked for a person on this answer; they will reply here.", code="done")
+    message.feedback = wanted
+    message.save(update_fields=["feedback"])
+    if helpful:
+        _add(conversation, MessageKind.BOT_NOTICE, "Glad that helped. Ask another question here any time.")
+    else:
+        if conversation.state == ConversationState.CLOSED:
+            _reopen_locked(conversation, by_team=False)
+            conversation.save(update_fields=["state", "closed_at", "updated_at"])
+        _escalate_locked(
+            conversation, bot.REASON_NOT_HELPFUL, f"Answer from “{message.article_title}” did not help."
+        )
+    _published(conversation)
+    return message
+
+
+# --- the team's side --------------------------------------------------------------------------
+
+
+def _check_team(conversation: Conversation, user: User) -> None:
+    if not Membership.objects.filter(user=user, agency_id=conversation.agency_id, is_active=True).exists():
+        raise ActionError(
+            f"{user.get_short_name()} is not on the {conversation.agency.name} team, "
+            "so they cannot take this conversation.",
+            code="not_team",
+            field="assignee",
+        )
+
+
+@transaction.atomic
+def do_claim(*, conversation: Conversation, user: User) -> Conversation:
+    conversation = _lock(conversation)
+    _check_team(conversation, user)
+    if conversation.assignee_id not in (None, user.pk):
+        assert conversation.assignee is not None
+        raise ActionError(
+            f"{conversation.assignee.get_short_name()} has already claimed this conversation. "
+            "Ask them, or use Assign to move it to yourself.",
+            code="claimed",
+        )
+    conversation.assignee = user
+    if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
+        conversation.state = ConversationState.WITH_HUMAN
+    conversation.save(update_fields=["assignee", "state", "updated_at"])
+    _published(conversation)
+    return conversation
+
+
+@transaction.atomic
+def do_assign(*, conversation: Conversation, assignee: User, by: User) -> Conversation:
+    conversation = _lock(conversation)
+    _check_team(conversation, by)
+    _check_team(conversation, assignee)
+    conversation.assignee = assignee
+    if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
+        conversation.state = ConversationState.WITH_HUMAN
+    conversation.save(update_fields=["assignee", "state", "updated_at"])
+    _published(conversation)
+    return conversation
+
+
+@transaction.atomic
+def do_reply_as_agent(*, conversation: Conversation, user: User, body: str) -> ConversationMessage:
+    """A person answers in the chat. The bot is silent from here on (state ``with_human``)."""
+    text = _clean_body(body)
+    conversation = _lock(conversation)
+    _check_team(conversation, user)
+    now = timezone.now()
+    if conversation.state == ConversationState.CLOSED:
+        _reopen_locked(conversation, by_team=True)
+    conversation.state = ConversationState.WITH_HUMAN
+    if conversation.assignee_id is None:
+        conversation.assignee = user
+    if conversation.first_human_reply_at is None:
+        conversation.first_human_reply_at = now
+    conversation.team_read_at = now
+    conversation.save()
+    message = _add(conversation, MessageKind.AGENT, text, author_user=user, created_at=now)
+    _mirror_to_case(conversation, text, user, user.get_short_name())
+    _published(conversation)
+    return message
+
+
+@transaction.atomic
+def do_mark_read(*, conversation: Conversation) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(team_read_at=timezone.now())
+
+
+@transaction.atomic
+def do_close(*, conversation: Conversation, by: User | None = None) -> Conversation:
+    conversation = _lock(conversation)
+    if by is not None:
+        _check_team(conversation, by)
+    if conversation.state == ConversationState.CLOSED:
+        return conversation
+    conversation.state = ConversationState.CLOSED
+    conversation.closed_at = timezone.now()
+    conversation.save(update_fields=["state", "closed_at", "updated_at"])
+    _add(
+        conversation,
+        MessageKind.SYSTEM,
+        "This conversation was closed. Write here again any time and it will reopen.",
+    )
+    _published(conversation)
+    return conversation
+
+
+@transaction.atomic
+def do_reopen(*, conversation: Conversation, by: User | None = None) -> Conversation:
+    conversation = _lock(conversation)
+    if by is not None:
+        _check_team(conversation, by)
+    if conversation.state != ConversationState.CLOSED:
+        return conversation
+    _reopen_locked(conversation, by_team=by is not None)
+    conversation.save(update_fields=["state", "closed_at", "updated_at"])
+    _published(conversation)
+    return conversation

@@ -1,0 +1,65 @@
+"""The widget's websocket: tells a visitor's open widgets that one of their conversations changed.
+
+The socket carries only "conversation X changed" nudges; the widget then fetches new lines over
+the same access-checked HTTP API, so the socket can never show more than the API would.
+Authentication is the visitor token (query string), checked like the API does; signed-in
+visitors' tokens also need the matching session (same origin only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from casedesk.accounts.models import Agency
+from casedesk.support import identity
+from casedesk.support.live import visitor_group
+from casedesk.support.models import Visitor
+
+
+@database_sync_to_async
+def _visitor_for(agency_slug: str, token: str, user_id: int | None) -> int | None:
+    agency = Agency.objects.filter(slug=agency_slug).first()
+    if agency is None:
+        return None
+    public_id = identity.read_visitor_token(token, agency.pk)
+    if public_id is None:
+        return None
+    visitor = Visitor.objects.filter(public_id=public_id, agency=agency).first()
+    if visitor is None:
+        return None
+    if visitor.user_id is not None and visitor.user_id != user_id:
+        return None
+    return visitor.pk
+
+
+class WidgetConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        token = (query.get("token") or [""])[0]
+        agency_slug = (query.get("agency") or [""])[0]
+        user = self.scope.get("user")
+        user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+        visitor_id = await _visitor_for(agency_slug, token, user_id)
+        if visitor_id is None:
+            await self.close(code=4403)
+            return
+        self.group = visitor_group(visitor_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The widget sends nothing over the socket; writes go through the HTTP API.
+        return None
+
+    async def support_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])

@@ -1,0 +1,345 @@
+/*
+ * casedesk support widget. Embed with one tag:
+ *   <script src="https://<casedesk>/static/support/widget.js" data-agency="<slug>" defer></script>
+ * Optional verified identity (computed by your server):
+ *   data-user-id="42" data-user-hash="<hex HMAC-SHA256(secret, '42')>" data-user-name="…" data-user-email="…"
+ *
+ * Isolation: everything lives in a Shadow DOM root, so the host page's CSS cannot reach in and ours
+ * cannot leak out; no iframe, hence no postMessage channel to secure. On other sites no cookie is
+ * used: the visitor is a signed, agency-scoped token kept in localStorage. The server decides
+ * whether this page may show the widget; when it says no, nothing is added to the page.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector('script[src*="support/widget.js"][data-agency]');
+  if (!script || window.__casedeskWidgetLoaded) return;
+  window.__casedeskWidgetLoaded = true;
+
+  var base = new URL(script.src, location.href).origin;
+  var agency = script.getAttribute("data-agency") || "";
+  var sameOrigin = base === location.origin;
+  var storageKey = "casedesk-widget:" + base + ":" + agency;
+  var api = base + "/widget/api/" + encodeURIComponent(agency);
+
+  var state = {
+    token: null, info: null, conversations: [], current: null, messages: [], lastId: 0,
+    open: false, socket: null, socketOpen: false, pollTimer: null, retry: 0, busy: false
+  };
+
+  function loadToken() { try { return localStorage.getItem(storageKey); } catch (e) { return null; } }
+  function saveToken(t) { try { localStorage.setItem(storageKey, t); } catch (e) { /* private mode */ } }
+
+  function call(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (state.token) headers["X-Visitor-Token"] = state.token;
+    return fetch(api + path, {
+      method: method,
+      headers: headers,
+      body: body ? JSON.stringify(body) : undefined,
+      credentials: sameOrigin ? "same-origin" : "omit",
+      mode: "cors"
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var error = new Error(data.error || "Something went wrong. Try again in a moment.");
+          error.status = response.status;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function identity() {
+    var id = script.getAttribute("data-user-id");
+    if (!id) return undefined;
+    return {
+      user_id: id,
+      user_hash: script.getAttribute("data-user-hash") || "",
+      name: script.getAttribute("data-user-name") || "",
+      email: script.getAttribute("data-user-email") || ""
+    };
+  }
+
+  // --- bootstrap: the server decides --------------------------------------------------------
+  state.token = loadToken();
+  call("POST", "/bootstrap", { page_url: location.href, identity: identity() }).then(function (data) {
+    if (!data.show) return;
+    state.token = data.token;
+    saveToken(data.token);
+    state.info = data;
+    state.conversations = data.conversations || [];
+    build();
+    connect();
+  }).catch(function () { /* not shown on this page, or the desk is unreachable: stay invisible */ });
+
+  // --- UI --------------------------------------------------------------------------------------
+  var root, els = {};
+
+  var CSS = [
+    ":host{all:initial}",
+    "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}",
+    ".wrap{--bg:#fff;--ink:#111827;--soft:#6b7280;--line:#e5e7eb;--bubble:#f3f4f6;color:var(--ink);font-size:15px;line-height:1.45}",
+    "@media (prefers-color-scheme:dark){.wrap{--bg:#111827;--ink:#f3f4f6;--soft:#9ca3af;--line:#374151;--bubble:#1f2937}}",
+    ".launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;background:var(--brand);color:#fff;box-shadow:0 4px 14px rgb(0 0 0/.25);cursor:pointer;display:flex;align-items:center;justify-content:center}",
+    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid color-mix(in srgb,var(--brand) 60%,white);outline-offset:2px}",
+    ".launcher svg{width:26px;height:26px;fill:currentColor}",
+    ".panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;max-width:calc(100vw - 24px);height:560px;max-height:calc(100vh - 110px);background:var(--bg);border:1px solid var(--line);border-radius:14px;box-shadow:0 12px 40px rgb(0 0 0/.25);display:flex;flex-direction:column;overflow:hidden}",
+    ".panel[hidden]{display:none}",
+    "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.launcher.is-open{display:none}}",
+    "header{background:var(--brand);color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}",
+    "header h2{font-size:16px;margin:0;flex:1;font-weight:600}",
+    "header button{background:transparent;border:0;color:#fff;font-size:15px;cursor:pointer;padding:6px 8px;border-radius:6px;min-width:36px;min-height:36px}",
+    ".body{flex:1;overflow-y:auto;padding:12px}",
+    ".list{list-style:none;margin:0;padding:0}",
+    ".list li{margin:0 0 8px}",
+    ".list button{width:100%;text-align:left;background:var(--bubble);color:var(--ink);border:1px solid var(--line);border-radius:10px;padding:10px;cursor:pointer}",
+    ".list .sub{display:block;color:var(--soft);font-size:12px}",
+    ".primary{background:var(--brand);color:#fff;border:0;border-radius:8px;padding:9px 14px;cursor:pointer;font-size:14px}",
+    ".ghost{background:transparent;color:var(--ink);border:1px solid var(--line);border-radius:8px;padding:7px 12px;cursor:pointer;font-size:14px}",
+    ".msgs{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:8px}",
+    ".msg{max-width:85%;padding:8px 11px;border-radius:12px;background:var(--bubble);word-wrap:break-word}",
+    ".msg p{margin:0 0 6px}.msg p:last-child{margin:0}",
+    ".msg .who{display:block;font-size:11px;color:var(--soft);margin-bottom:2px}",
+    ".msg.visitor{align-self:flex-end;background:var(--brand);color:#fff}",
+    ".msg.visitor .who{color:rgb(255 255 255/.8)}",
+    ".msg.agent{border:1px solid var(--brand)}",
+    ".msg.system,.msg.bot_notice{align-self:center;background:transparent;border:1px dashed var(--line);color:var(--soft);font-size:13px}",
+    ".msg a{color:inherit}",
+    ".fb{margin-top:8px;display:flex;gap:6px;flex-wrap:wrap;align-items:center}",
+    ".fb span{width:100%;font-size:13px}",
+    ".composer{border-top:1px solid var(--line);padding:10px;display:flex;flex-direction:column;gap:6px}",
+    ".composer textarea{width:100%;resize:none;min-height:44px;max-height:120px;border:1px solid var(--line);border-radius:8px;padding:8px;font-size:15px;background:var(--bg);color:var(--ink)}",
+    ".row{display:flex;gap:6px;justify-content:space-between;align-items:center}",
+    ".err{color:#b91c1c;font-size:13px;min-height:1em}",
+    "@media (prefers-color-scheme:dark){.err{color:#fca5a5}}",
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
+  ].join("\n");
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    if (attrs) Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function build() {
+    var host = el("div", { id: "casedesk-support-widget" });
+    document.body.appendChild(host);
+    root = host.attachShadow({ mode: "open" });
+    var style = el("style");
+    style.textContent = CSS;
+    root.appendChild(style);
+    var wrap = el("div", { "class": "wrap" });
+    wrap.style.setProperty("--brand", state.info.agency.color || "#4f46e5");
+    root.appendChild(wrap);
+    var name = state.info.agency.name;
+
+    els.launcher = el("button", { "class": "launcher", type: "button", "aria-label": "Chat with " + name, "aria-expanded": "false", "aria-controls": "cd-panel" });
+    els.launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+    els.launcher.addEventListener("click", function () { toggle(!state.open); });
+
+    els.panel = el("section", { "class": "panel", id: "cd-panel", role: "dialog", "aria-label": "Chat with " + name, hidden: "" });
+    var header = el("header");
+    els.back = el("button", { type: "button", "aria-label": "All conversations" }, "←");
+    els.back.addEventListener("click", showList);
+    els.title = el("h2", null, name);
+    var close = el("button", { type: "button", "aria-label": "Close chat" }, "✕");
+    close.addEventListener("click", function () { toggle(false); });
+    header.appendChild(els.back); header.appendChild(els.title); header.appendChild(close);
+    els.body = el("div", { "class": "body" });
+    els.composer = el("form", { "class": "composer" });
+    var label = el("label", { "for": "cd-input", "class": "sr" }, "Your message");
+    els.input = el("textarea", { id: "cd-input", rows: "2", placeholder: "Ask a question…", maxlength: "4000" });
+    els.input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); }
+    });
+    var row = el("div", { "class": "row" });
+    els.human = el("button", { type: "button", "class": "ghost" }, "Talk to a person");
+    els.human.addEventListener("click", askHuman);
+    els.send = el("button", { type: "submit", "class": "primary" }, "Send");
+    row.appendChild(els.human); row.appendChild(els.send);
+    els.error = el("div", { "class": "err", role: "alert" });
+    els.composer.appendChild(label); els.composer.appendChild(els.input); els.composer.appendChild(els.error); els.composer.appendChild(row);
+    els.composer.addEventListener("submit", function (e) { e.preventDefault(); send(); });
+    els.panel.appendChild(header); els.panel.appendChild(els.body); els.panel.appendChild(els.composer);
+    els.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") toggle(false); });
+    wrap.appendChild(els.panel);
+    wrap.appendChild(els.launcher);
+  }
+
+  function toggle(open) {
+    state.open = open;
+    els.panel.hidden = !open;
+    els.launcher.setAttribute("aria-expanded", String(open));
+    els.launcher.classList.toggle("is-open", open);
+    if (open) {
+      if (state.current) renderConversation(); else if (state.conversations.length) showList(); else newConversation();
+      setTimeout(function () { (state.current || !state.conversations.length ? els.input : els.body.querySelector("button") || els.input).focus(); }, 0);
+    } else {
+      els.launcher.focus();
+    }
+  }
+
+  function showList() {
+    state.current = null; state.messages = []; state.lastId = 0;
+    els.back.hidden = true;
+    els.composer.hidden = true;
+    els.body.textContent = "";
+    var intro = el("p", null, state.info.visitor.known ? "Welcome back, " + state.info.visitor.name + "." : "Your conversations");
+    els.body.appendChild(intro);
+    var start = el("button", { type: "button", "class": "primary" }, "New conversation");
+    start.addEventListener("click", function () { newConversation(); els.input.focus(); });
+    els.body.appendChild(start);
+    var list = el("ul", { "class": "list", "aria-label": "Earlier conversations" });
+    list.style.marginTop = "12px";
+    state.conversations.forEach(function (c) {
+      var li = el("li");
+      var b = el("button", { type: "button" }, c.subject);
+      var sub = el("span", { "class": "sub" }, c.state_label + " · " + new Date(c.updated_at).toLocaleString());
+      b.appendChild(sub);
+      b.addEventListener("click", function () { openConversation(c.id); });
+      li.appendChild(b); list.appendChild(li);
+    });
+    els.body.appendChild(list);
+  }
+
+  function newConversation() {
+    state.current = null; state.messages = []; state.lastId = 0;
+    els.back.hidden = state.conversations.length === 0;
+    els.composer.hidden = false;
+    els.human.hidden = true;
+    els.body.textContent = "";
+    els.body.appendChild(el("p", null, "Hi! Ask a question and I'll look in the help centre. You can ask for a person at any time."));
+  }
+
+  function openConversation(id) {
+    call("GET", "/conversations/" + id).then(function (data) {
+      state.current = data.conversation; state.messages = data.messages; state.lastId = lastIdOf(data.messages);
+      renderConversation();
+      els.input.focus();
+    }).catch(showError);
+  }
+
+  function lastIdOf(messages) { return messages.length ? messages[messages.length - 1].id : 0; }
+
+  function renderConversation() {
+    els.back.hidden = false;
+    els.composer.hidden = false;
+    els.human.hidden = !state.current || state.current.state !== "bot";
+    els.body.textContent = "";
+    var list = el("ol", { "class": "msgs", "aria-live": "polite", "aria-label": "Messages" });
+    state.messages.forEach(function (m) { list.appendChild(renderMessage(m)); });
+    els.body.appendChild(list);
+    els.body.scrollTop = els.body.scrollHeight;
+  }
+
+  function renderMessage(m) {
+    var li = el("li", { "class": "msg " + m.kind, "data-kind": m.kind, "data-id": String(m.id) });
+    li.appendChild(el("span", { "class": "who" }, m.author));
+    var body = el("div");
+    body.innerHTML = m.html; // sanitised on the server (nh3 / escaped)
+    li.appendChild(body);
+    if (m.article_url) {
+      var p = el("p");
+      p.appendChild(document.createTextNode("Read the full article: "));
+      var a = el("a", { href: m.article_url, target: "_blank", rel: "noopener" }, m.article_title || "help article");
+      p.appendChild(a);
+      li.appendChild(p);
+    }
+    if (m.ask_feedback) {
+      var fb = el("div", { "class": "fb" });
+      fb.appendChild(el("span", null, "Did that answer your question?"));
+      var yes = el("button", { type: "button", "class": "ghost" }, "Yes");
+      var no = el("button", { type: "button", "class": "ghost" }, "No, talk to a person");
+      yes.addEventListener("click", function () { feedback(m.id, true); });
+      no.addEventListener("click", function () { feedback(m.id, false); });
+      fb.appendChild(yes); fb.appendChild(no);
+      li.appendChild(fb);
+    }
+    return li;
+  }
+
+  function showError(error) { if (els.error) els.error.textContent = error.message; }
+
+  function apply(data, replace) {
+    state.current = data.conversation;
+    if (replace) state.messages = data.messages;
+    else {
+      var known = {};
+      state.messages.forEach(function (m) { known[m.id] = true; });
+      data.messages.forEach(function (m) { if (!known[m.id]) state.messages.push(m); });
+    }
+    state.lastId = lastIdOf(state.messages);
+    var found = false;
+    state.conversations.forEach(function (c, i) { if (c.id === data.conversation.id) { state.conversations[i] = data.conversation; found = true; } });
+    if (!found) state.conversations.unshift(data.conversation);
+    renderConversation();
+  }
+
+  function send() {
+    var text = els.input.value.trim();
+    if (!text || state.busy) return;
+    state.busy = true; els.error.textContent = ""; els.send.disabled = true;
+    var request = state.current
+      ? call("POST", "/conversations/" + state.current.id + "/messages?after=" + state.lastId, { body: text, page_url: location.href })
+      : call("POST", "/conversations", { body: text, page_url: location.href });
+    request.then(function (data) {
+      els.input.value = "";
+      apply(data, !state.current || data.conversation.id !== state.current.id);
+    }).catch(showError).then(function () { state.busy = false; els.send.disabled = false; els.input.focus(); });
+  }
+
+  function askHuman() {
+    if (!state.current) return;
+    call("POST", "/conversations/" + state.current.id + "/escalate?after=" + state.lastId).then(function (data) { apply(data, false); }).catch(showError);
+  }
+
+  function feedback(id, helpful) {
+    call("POST", "/conversations/" + state.current.id + "/feedback", { message_id: id, helpful: helpful })
+      .then(function (data) { apply(data, true); }).catch(showError);
+  }
+
+  function refresh() {
+    if (!state.token) return;
+    if (state.current) {
+      call("GET", "/conversations/" + state.current.id + "?after=" + state.lastId).then(function (data) {
+        if (state.current && data.conversation.id === state.current.id) {
+          var changed = data.messages.length || data.conversation.state !== state.current.state;
+          if (changed) apply(data, false);
+        }
+      }).catch(function () {});
+    } else if (state.open) {
+      call("GET", "/conversations").then(function (data) { state.conversations = data.conversations; if (!state.current && els.composer.hidden) showList(); }).catch(function () {});
+    }
+  }
+
+  // --- live: websocket, with polling as the fallback ---------------------------------------
+  function schedulePoll() {
+    clearTimeout(state.pollTimer);
+    var seconds = state.socketOpen ? 30 : (state.info.poll_seconds || 4);
+    state.pollTimer = setTimeout(function () { refresh(); schedulePoll(); }, seconds * 1000);
+  }
+
+  function connect() {
+    schedulePoll();
+    if (!("WebSocket" in window)) return;
+    var url = base.replace(/^http/, "ws") + state.info.websocket_path + "?agency=" + encodeURIComponent(agency) + "&token=" + encodeURIComponent(state.token);
+    var socket;
+    try { socket = new WebSocket(url); } catch (e) { return; }
+    state.socket = socket;
+    socket.onopen = function () { state.socketOpen = true; state.retry = 0; schedulePoll(); };
+    socket.onmessage = function (event) {
+      var data; try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (data.event === "conversation.updated") {
+        if (state.current && data.conversation === state.current.id) refresh();
+        else if (state.open && !state.current) refresh();
+      }
+    };
+    socket.onclose = function () {
+      state.socketOpen = false; schedulePoll();
+      state.retry = Math.min(state.retry + 1, 6);
+      setTimeout(connect, 1000 * Math.pow(2, state.retry));
+    };
+  }
+})();

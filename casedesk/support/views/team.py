@@ -1,0 +1,183 @@
+"""The team's side: Sidebar → Support (queue + dashboard), a conversation, the platform console."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from casedesk.accounts.access import Viewer, team_agencies, viewer_from_request
+from casedesk.accounts.models import Agency, Membership, User
+from casedesk.lib.errors import ActionError
+from casedesk.support import actions, stats
+from casedesk.support.access import access_conversation_as_team, platform_desk_for, team_conversations
+from casedesk.support.models import (
+    WAITING_STATES,
+    Conversation,
+    ConversationMessage,
+    ConversationState,
+    Escalation,
+)
+
+
+def current_agency(request: HttpRequest, viewer: Viewer) -> Agency:
+    agencies = team_agencies(viewer)
+    if not agencies:
+        raise Http404("No such page.")
+    wanted = request.session.get("agency_id")
+    return next((a for a in agencies if a.pk == wanted), agencies[0])
+
+
+def _decorate(rows: QuerySet[Conversation]) -> list[Conversation]:
+    now = timezone.now()
+    overdue_after = timedelta(seconds=settings.SUPPORT_OVERDUE_SECONDS)
+    result = list(rows.select_related("visitor", "assignee", "requesting_agency", "case"))
+    for conversation in result:
+        since = conversation.escalated_at or conversation.created_at
+        waited = now - since
+        conversation.waiting_for = waited  # type: ignore[attr-defined]
+        conversation.is_overdue = conversation.is_waiting and waited > overdue_after  # type: ignore[attr-defined]
+    return result
+
+
+def _queue_context(conversations: QuerySet[Conversation]) -> dict[str, Any]:
+    day_ago = timezone.now() - timedelta(days=1)
+    return {
+        "waiting": _decorate(conversations.filter(state__in=WAITING_STATES).order_by("escalated_at", "id")),
+        "active": _decorate(conversations.filter(state=ConversationState.WITH_HUMAN).order_by("-updated_at")),
+        "with_bot": _decorate(
+            conversations.filter(state=ConversationState.BOT, updated_at__gte=day_ago).order_by(
+                "-updated_at"
+            )[:20]
+        ),
+        "closed": _decorate(conversations.filter(state=ConversationState.CLOSED).order_by("-closed_at")[:10]),
+        "overdue_minutes": settings.SUPPORT_OVERDUE_SECONDS // 60,
+    }
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    agency = current_agency(request, viewer)
+    context = _queue_context(team_conversations(viewer, agency))
+    dashboard = stats.dashboard_for(agency)
+    context.update({"agency": agency, "dashboard": dashboard, "chart": dashboard.svg(), "nav": "support"})
+    if request.headers.get("HX-Request") and request.GET.get("part") == "lists":
+        return render(request, "support/partials/queue_lists.html", context)
+    return render(request, "support/queue.html", context)
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    """Platform staff: agency teams' conversations with the platform desk."""
+    viewer = viewer_from_request(request)
+    desk = platform_desk_for(viewer)
+    context = _queue_context(team_conversations(viewer, desk))
+    context.update({"agency": desk, "nav": "console", "console": True})
+    if request.headers.get("HX-Request") and request.GET.get("part") == "lists":
+        return render(request, "support/partials/queue_lists.html", context)
+    return render(request, "support/console.html", context)
+
+
+def _messages(conversation: Conversation) -> QuerySet[ConversationMessage]:
+    return conversation.messages.select_related("author_user").order_by("id")
+
+
+@login_required
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    conversation = access_conversation_as_team(viewer, conversation_id)
+    if conversation.has_unread:
+        actions.do_mark_read(conversation=conversation)
+    team = (
+        Membership.objects.filter(agency_id=conversation.agency_id, is_active=True, user__is_active=True)
+        .select_related("user")
+        .order_by("user__name")
+    )
+    context = {
+        "conversation": conversation,
+        "messages_list": _messages(conversation),
+        "team": [m.user for m in team],
+        "nav": "console" if conversation.agency.is_platform else "support",
+        "escalation": Escalation.objects.filter(conversation=conversation).first(),
+        "draft": request.session.pop("support_draft", ""),
+    }
+    return render(request, "support/conversation.html", context)
+
+
+@login_required
+def conversation_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The transcript alone, polled by the conversation page."""
+    viewer = viewer_from_request(request)
+    conversation = access_conversation_as_team(viewer, conversation_id)
+    if conversation.has_unread:
+        actions.do_mark_read(conversation=conversation)
+    return render(
+        request,
+        "support/partials/transcript.html",
+        {"conversation": conversation, "messages_list": _messages(conversation)},
+    )
+
+
+def _act(request: HttpRequest, conversation_id: int, action: str) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    conversation = access_conversation_as_team(viewer, conversation_id)
+    user = request.user
+    assert isinstance(user, User)
+    try:
+        if action == "reply":
+            actions.do_reply_as_agent(conversation=conversation, user=user, body=request.POST.get("body", ""))
+        elif action == "claim":
+            actions.do_claim(conversation=conversation, user=user)
+        elif action == "assign":
+            assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
+            if assignee is None:
+                raise ActionError("Choose a teammate to assign this conversation to.", field="assignee")
+            actions.do_assign(conversation=conversation, assignee=assignee, by=user)
+        elif action == "close":
+            actions.do_close(conversation=conversation, by=user)
+        elif action == "reopen":
+            actions.do_reopen(conversation=conversation, by=user)
+    except ActionError as error:
+        messages.error(request, error.message)
+        if action == "reply":
+            request.session["support_draft"] = request.POST.get("body", "")[:4000]
+    return redirect("support:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    return _act(request, conversation_id, "reply")
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    return _act(request, conversation_id, "claim")
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    return _act(request, conversation_id, "assign")
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    return _act(request, conversation_id, "close")
+
+
+@login_required
+@require_POST
+def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    return _act(request, conversation_id, "reopen")

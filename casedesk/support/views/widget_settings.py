@@ -1,0 +1,85 @@
+"""Settings → Support Widget Visibility (owners and admins)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from casedesk.accounts.access import access_agency_as_manager, viewer_from_request
+from casedesk.support import identity
+from casedesk.support.identity import origin_of
+from casedesk.support.models import WidgetSettings
+from casedesk.support.views.team import current_agency
+
+
+class WidgetSettingsForm(forms.ModelForm):
+    class Meta:
+        model = WidgetSettings
+        fields = [
+            "show_on_portal",
+            "show_on_storefront",
+            "include_patterns",
+            "exclude_patterns",
+            "allowed_origins",
+            "expected_reply_minutes",
+        ]
+        labels = {
+            "show_on_portal": "Show on the client portal (/my-cases/)",
+            "show_on_storefront": "Show on your storefront (/s/<your agency>/)",
+            "include_patterns": "Other pages: show only on these (one pattern a line, * is a wildcard)",
+            "exclude_patterns": "Never show on these pages (one pattern a line, * is a wildcard)",
+            "allowed_origins": "Websites allowed to embed the widget (one origin a line, e.g. https://www.example.com)",
+            "expected_reply_minutes": (
+                "Typical reply time to promise, in minutes, until there is enough history"
+            ),
+        }
+        widgets = {
+            "include_patterns": forms.Textarea(attrs={"rows": 3}),
+            "exclude_patterns": forms.Textarea(attrs={"rows": 3}),
+            "allowed_origins": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_allowed_origins(self) -> str:
+        lines = [
+            line.strip().rstrip("/")
+            for line in self.cleaned_data["allowed_origins"].splitlines()
+            if line.strip()
+        ]
+        for line in lines:
+            if origin_of(line) != line.lower() or "*" in line:
+                raise forms.ValidationError(
+                    f"“{line}” is not an origin. Write the scheme and host only, like https://www.example.com."
+                )
+        return "\n".join(lines)
+
+    def clean_expected_reply_minutes(self) -> int:
+        value = int(self.cleaned_data["expected_reply_minutes"])
+        if not 1 <= value <= 7 * 24 * 60:
+            raise forms.ValidationError("Give a reply time between 1 minute and 7 days (10080 minutes).")
+        return value
+
+
+@login_required
+def widget_settings(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    agency = access_agency_as_manager(viewer, current_agency(request, viewer).pk)
+    row = identity.widget_settings_for(agency)
+    form = WidgetSettingsForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved the widget's visibility settings.")
+        return redirect("support:widget_settings")
+    return render(
+        request,
+        "support/widget_settings.html",
+        {
+            "agency": agency,
+            "form": form,
+            "settings_row": row,
+            "nav": "settings",
+            "script_url": request.build_absolute_uri("/static/support/widget.js"),
+        },
+    )
