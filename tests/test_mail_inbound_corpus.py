@@ -18,7 +18,7 @@ from casedesk.cases.actions import do_remove_contact_from_case
 from casedesk.cases.models import Document, Message, MessageSource
 from casedesk.mail.models import InboundEmail, InboundStatus, MatchedRule, ReplyToken
 from tests.conftest import Cast
-from tests.mail_helpers import big_base64, deliver, load_eml, token_for
+from tests.fixtures.eml.helpers import big_base64, deliver, load_eml, token_for
 
 pytestmark = pytest.mark.django_db
 
