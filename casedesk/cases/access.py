@@ -14,8 +14,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from casedesk.accounts.access import Viewer
-from casedesk.accounts.models import Contact, MagicLink
-from casedesk.cases.models import Case, CaseContact, Document, Message
+from casedesk.accounts.models import Contact, MagicLink, Membership, User
+from casedesk.cases.models import Case, CaseContact, Document, Message, Notification
 
 
 def _client_contact_ids(viewer: Viewer) -> set[int]:
@@ -150,7 +150,11 @@ def client_visible_messages(case: Case) -> QuerySet[Message]:
 
 
 def visible_documents(viewer: Viewer, case: Case) -> QuerySet[Document]:
-    documents = Document.objects.filter(case=case)
+    """The case's files this viewer may see: internal files only for the team; files of a
+    deleted message go with it."""
+    documents = Document.objects.filter(case=case).filter(
+        Q(message__isnull=True) | Q(message__deleted_at__isnull=True)
+    )
     if not can_see_internal(viewer, case):
         documents = documents.filter(internal_only=False)
     return documents
@@ -176,3 +180,57 @@ def access_document_by_share_token(viewer: Viewer, token: str) -> Document:
     if document is None:
         raise Http404("No such file.")
     return access_document(viewer, document.pk)
+
+
+def access_message(viewer: Viewer, case: Case, message_id: int | str) -> Message:
+    """A message of ``case`` (from ``access_case``) that this viewer may see; else 404."""
+    try:
+        pk = int(message_id)
+    except (TypeError, ValueError):
+        raise Http404("No such message.") from None
+    message = visible_messages(viewer, case).filter(pk=pk).first()
+    if message is None:
+        raise Http404("No such message.")
+    message.case = case
+    return message
+
+
+def mentionable_teammates(viewer: Viewer, case: Case, query: str = "", limit: int = 8) -> list[User]:
+    """Active teammates of the case's agency, for @ autocomplete. Team viewers only; never clients."""
+    if not is_team_for_case(viewer, case):
+        return []
+    users = User.objects.filter(
+        pk__in=Membership.objects.filter(agency_id=case.agency_id, is_active=True).values("user_id"),
+        is_active=True,
+    )
+    query = query.strip()
+    if query:
+        users = users.filter(Q(name__icontains=query) | Q(email__istartswith=query))
+    return list(users.order_by("name")[:limit])
+
+
+def visible_notifications(viewer: Viewer) -> QuerySet[Notification]:
+    """The viewer's own notifications, from agencies they are still an active member of."""
+    if not viewer.is_authenticated_user or viewer.user is None:
+        return Notification.objects.none()
+    return Notification.objects.filter(user=viewer.user, agency_id__in=list(viewer.memberships().keys()))
+
+
+def access_notification(viewer: Viewer, notification_id: int | str) -> Notification:
+    try:
+        pk = int(notification_id)
+    except (TypeError, ValueError):
+        raise Http404("No such notification.") from None
+    notification = visible_notifications(viewer).filter(pk=pk).first()
+    if notification is None:
+        raise Http404("No such notification.")
+    return notification
+
+
+def unread_notification_count(user_id: int) -> int:
+    """The bell's figure; same rule as ``visible_notifications``, one query."""
+    return Notification.objects.filter(
+        user_id=user_id,
+        read_at__isnull=True,
+        agency_id__in=Membership.objects.filter(user_id=user_id, is_active=True).values("agency_id"),
+    ).count()

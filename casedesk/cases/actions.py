@@ -8,17 +8,37 @@ same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from casedesk.accounts.models import Agency, Client, Contact, MagicLink, User
-from casedesk.cases.models import Case, CaseContact, CaseSource, CaseStatus, Document, Message, MessageSource
+from casedesk.accounts.models import Agency, Client, Contact, MagicLink, Membership, User
+from casedesk.cases.access import unread_notification_count
+from casedesk.cases.models import (
+    Case,
+    CaseContact,
+    CaseSource,
+    CaseStatus,
+    Document,
+    Mention,
+    Message,
+    MessageRevision,
+    MessageSource,
+    Notification,
+    NotificationKind,
+)
 from casedesk.lib.errors import ActionError
-from casedesk.lib.markdown import render_markdown
+from casedesk.lib.files import human_size, sniff_upload
+from casedesk.lib.markdown import mentioned_names, plain_excerpt, render_markdown
 from casedesk.live import publish as live_publish
 from casedesk.mail import outbound as mail_outbound
+
+MAX_BODY_CHARS = 50_000
+MAX_FILES_PER_MESSAGE = 20
 
 
 @transaction.atomic
@@ -79,6 +99,219 @@ def do_set_case_status(*, case: Case, status: str) -> Case:
     return case
 
 
+def _file_name(upload: File) -> str:
+    return ((upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1].strip() or "file")[:255]
+
+
+def _file_size(upload: File) -> int:
+    size = getattr(upload, "size", None)
+    return int(size) if size is not None else 0
+
+
+def check_files(files: Sequence[File]) -> None:
+    """Refuse files over the limit or empty, naming the file, its size and the limit.
+
+    Called before anything is written, so a refused message leaves no trace.
+    """
+    if len(files) > MAX_FILES_PER_MESSAGE:
+        raise ActionError(
+            f"You attached {len(files)} files; a message can carry at most {MAX_FILES_PER_MESSAGE}. "
+            "Send the rest in a second message.",
+            code="too_many_files",
+            field="files",
+        )
+    limit = settings.MAX_ATTACHMENT_BYTES
+    for upload in files:
+        name, size = _file_name(upload), _file_size(upload)
+        if size > limit:
+            shown_size, shown_limit = human_size(size), human_size(limit)
+            if shown_size == shown_limit:
+                shown_size, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
+            raise ActionError(
+                f"“{name}” is {shown_size}; the limit is {shown_limit} per file. "
+                "Nothing was sent: remove that file (or share a link to it) and send again.",
+                code="file_too_large",
+                field="files",
+                status=413,
+            )
+        if size == 0:
+            raise ActionError(
+                f"“{name}” is empty (0 bytes), so it was not attached and nothing was sent. "
+                "Choose the file again, or remove it.",
+                code="file_empty",
+                field="files",
+            )
+
+
+def check_body(text: str) -> None:
+    if len(text) > MAX_BODY_CHARS:
+        raise ActionError(
+            f"This message is {len(text):,} characters long; the limit is {MAX_BODY_CHARS:,}. "
+            "Split it into two messages or attach it as a file.",
+            code="too_long",
+            field="body",
+        )
+
+
+def _store_document(
+    *,
+    case: Case,
+    upload: File,
+    message: Message | None,
+    uploaded_by_user: User | None,
+    uploaded_by_contact: Contact | None,
+    internal_only: bool,
+) -> Document:
+    name = _file_name(upload)
+    document = Document(
+        case=case,
+        message=message,
+        uploaded_by_user=uploaded_by_user,
+        uploaded_by_contact=uploaded_by_contact,
+        name=name,
+        size=_file_size(upload),
+        # From the bytes, never from the name or the browser's claim.
+        content_type=sniff_upload(upload, name),
+        internal_only=internal_only,
+    )
+    # Storage.save copies in chunks from the upload (a temp file above 256 KB): never all in memory.
+    document.file.save("file", upload, save=False)
+    document.save()
+    return document
+
+
+@dataclass(frozen=True)
+class MentionPlan:
+    recipients: tuple[User, ...]
+    warnings: tuple[str, ...]
+
+
+def resolve_mentions(*, case: Case, text: str, author_user: User | None) -> MentionPlan:
+    """Who each ``@**Name**`` in ``text`` should notify, and why the others notify nobody.
+
+    Only active teammates of the case's agency can be mentioned. Warnings never reveal whether
+    a person exists outside the agency (an outsider looks like a name nobody has).
+    """
+    names = mentioned_names(text)
+    if not names:
+        return MentionPlan((), ())
+    team = list(Membership.objects.filter(agency_id=case.agency_id).select_related("user"))
+    by_key: dict[str, Membership] = {}
+    for membership in team:
+        by_key.setdefault(membership.user.name.lower(), membership)
+        by_key.setdefault(membership.user.email.lower(), membership)
+    recipients: list[User] = []
+    warnings: list[str] = []
+    agency_name = case.agency.name
+    for name in names:
+        membership = by_key.get(name.lower())
+        if membership is None:
+            is_client = Contact.objects.filter(agency_id=case.agency_id, name__iexact=name).exists() or (
+                "@" in name and Contact.objects.filter(agency_id=case.agency_id, email__iexact=name).exists()
+            )
+            if is_client:
+                warnings.append(
+                    f"{name} is a client, and clients cannot be mentioned, so nobody was notified. "
+                    "Clients on the case see every message that is not internal."
+                )
+            else:
+                warnings.append(
+                    f"Nobody called “{name}” is on the {agency_name} team, so nobody was notified. "
+                    "Pick a teammate from the list that appears when you type @."
+                )
+            continue
+        user = membership.user
+        if not (membership.is_active and user.is_active):
+            warnings.append(
+                f"{user.name} no longer has access to {agency_name} cases, so they were not notified."
+            )
+            continue
+        if author_user is not None and user.pk == author_user.pk:
+            continue  # no notification for mentioning yourself
+        if user not in recipients:
+            recipients.append(user)
+    return MentionPlan(tuple(recipients), tuple(warnings))
+
+
+def _notify_unread_count_after_commit(user_ids: Iterable[int]) -> None:
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+
+    def send() -> None:
+        for user_id in ids:
+            unread = unread_notification_count(user_id)
+            live_publish.publish_user_event(user_id, "notifications.changed", {"unread": unread})
+
+    transaction.on_commit(send)
+
+
+def _message_url(message: Message) -> str:
+    return reverse("cases:messages", args=[message.case_id]) + f"#m{message.pk}"
+
+
+def _notification_text(prefix: str, case: Case, message: Message) -> str:
+    return f"{prefix} {case.reference} “{case.title}”: {plain_excerpt(message.body, 120)}"[:300]
+
+
+def _create_mentions(message: Message, plan: MentionPlan) -> list[Notification]:
+    author = message.author_name
+    case = message.case
+    created: list[Notification] = []
+    for user in plan.recipients:
+        _, new_mention = Mention.objects.get_or_create(message=message, user=user)
+        if not new_mention:
+            continue
+        notification, new_notification = Notification.objects.get_or_create(
+            user=user,
+            message=message,
+            kind=NotificationKind.MENTION,
+            defaults={
+                "agency_id": case.agency_id,
+                "case": case,
+                "text": _notification_text(f"{author} mentioned you on", case, message),
+                "url": _message_url(message),
+            },
+        )
+        if new_notification:
+            created.append(notification)
+            mail_outbound.schedule_mention_email(notification)
+    _notify_unread_count_after_commit(n.user_id for n in created)
+    return created
+
+
+def _notify_client_reply(message: Message) -> None:
+    """Team members on the case get an in-app notification for each client reply."""
+    case = message.case
+    active_team = Membership.objects.filter(agency_id=case.agency_id, is_active=True, user__is_active=True)
+    members = case.members.filter(pk__in=active_team.values("user_id"))
+    created: list[int] = []
+    who = message.author_contact.name if message.author_contact else "The client"
+    for user in members:
+        _, new = Notification.objects.get_or_create(
+            user=user,
+            message=message,
+            kind=NotificationKind.CLIENT_REPLY,
+            defaults={
+                "agency_id": case.agency_id,
+                "case": case,
+                "text": _notification_text(f"{who} replied on", case, message),
+                "url": _message_url(message),
+            },
+        )
+        if new:
+            created.append(user.pk)
+    _notify_unread_count_after_commit(created)
+
+
+def _publish_after_commit(
+    case_id: int, event: str, payload: dict[str, object], *, internal_only: bool
+) -> None:
+    transaction.on_commit(
+        lambda: live_publish.publish_case_event(case_id, event, payload, internal_only=internal_only)
+    )
+
+
 @transaction.atomic
 def do_post_message(
     *,
@@ -92,16 +325,36 @@ def do_post_message(
 ) -> Message:
     """Post a message to a case thread. The one write path for every channel.
 
-    Clients (``author_contact`` set) can never post internal messages. Side effects: client
-    notification emails are enqueued in this transaction; live events go out after commit.
-    Raises ActionError for an empty message. (Minimal version; Case Messages extends it with
-    mentions, size limits and type sniffing.)
+    Validates everything before writing, so a refused message leaves nothing behind; raises
+    ActionError with a sentence for the author (empty, too long, file too large or empty).
+    Clients (``author_contact`` set) can never post internal messages.
+
+    Closed cases: a client reply reopens the case (and a waiting case becomes open again), as
+    people expect from a help desk; the team may still post to a closed case, which stays
+    closed until someone reopens it.
+
+    Side effects: client notification emails and mention emails are enqueued in this
+    transaction; live events go out after commit. ``message.mention_warnings`` tells the
+    author about mentions that notified nobody.
     """
     text = (body or "").strip()
-    if not text and not files:
+    uploads = [f for f in files if f is not None]
+    if not text and not uploads:
         raise ActionError("Write a message or attach a file before sending.", code="empty", field="body")
+    check_body(text)
+    check_files(uploads)
     if author_contact is not None:
         internal_only = False
+        if author_contact.agency_id != case.agency_id:
+            raise ActionError("This contact is not on this case.", code="forbidden", status=403)
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    reopened = False
+    if author_contact is not None and locked.status != CaseStatus.OPEN:
+        locked.status = CaseStatus.OPEN
+        locked.closed_at = None
+        locked.save(update_fields=["status", "closed_at", "updated_at"])
+        case.status, case.closed_at = locked.status, None
+        reopened = True
     message = Message.objects.create(
         case=case,
         author_user=author_user,
@@ -111,23 +364,144 @@ def do_post_message(
         internal_only=internal_only,
         source=source,
     )
-    for upload in files:
-        Document.objects.create(
+    documents = [
+        _store_document(
             case=case,
+            upload=upload,
             message=message,
             uploaded_by_user=author_user,
             uploaded_by_contact=author_contact,
-            file=upload,
-            name=(upload.name or "file").rsplit("/", 1)[-1][:255],
-            size=upload.size or 0,
-            content_type="application/octet-stream",
             internal_only=internal_only,
         )
+        for upload in uploads
+    ]
     Case.objects.filter(pk=case.pk).update(last_message_at=message.created_at, updated_at=message.created_at)
+    if author_contact is None and text:
+        plan = resolve_mentions(case=case, text=text, author_user=author_user)
+        _create_mentions(message, plan)
+        message.mention_warnings = plan.warnings
+    if author_contact is not None:
+        _notify_client_reply(message)
     mail_outbound.schedule_message_notifications(message)
-    transaction.on_commit(
-        lambda: live_publish.publish_case_event(
-            case.pk, "message.created", {"message_id": message.pk}, internal_only=message.internal_only
+    payload: dict[str, object] = {"case": case.pk, "message": message.pk}
+    _publish_after_commit(case.pk, "message.created", payload, internal_only=message.internal_only)
+    for document in documents:
+        _publish_after_commit(
+            case.pk,
+            "document.created",
+            {"case": case.pk, "document": document.pk},
+            internal_only=internal_only,
         )
+    if reopened:
+        _publish_after_commit(
+            case.pk, "case.status", {"case": case.pk, "status": "open"}, internal_only=False
+        )
+    return message
+
+
+def _check_author(message: Message, user: User) -> None:
+    if message.author_user_id != user.pk:
+        raise ActionError("You can only change messages you wrote.", code="not_author", status=403)
+    if message.deleted_at is not None:
+        raise ActionError(
+            "This message was deleted, so it can no longer be changed.", code="deleted", status=409
+        )
+
+
+@transaction.atomic
+def do_edit_message(*, message: Message, editor: User, body: str) -> Message:
+    """Change a message's text. The previous text is kept as a MessageRevision.
+
+    Only the author may edit. Newly mentioned teammates are notified (once per message).
+    """
+    message = Message.objects.select_for_update().select_related("case__agency").get(pk=message.pk)
+    _check_author(message, editor)
+    text = (body or "").strip()
+    if not text and not message.documents.exists():
+        raise ActionError(
+            "A message cannot be empty. Write something, or delete the message instead.",
+            code="empty",
+            field="body",
+        )
+    check_body(text)
+    if text == message.body:
+        return message
+    MessageRevision.objects.create(message=message, body=message.body, edited_by=editor)
+    message.body = text
+    message.body_html = render_markdown(text)
+    message.edited_at = timezone.now()
+    message.save(update_fields=["body", "body_html", "edited_at"])
+    if message.author_contact_id is None and text:
+        plan = resolve_mentions(case=message.case, text=text, author_user=editor)
+        _create_mentions(message, plan)
+        message.mention_warnings = plan.warnings
+    _publish_after_commit(
+        message.case_id,
+        "message.updated",
+        {"case": message.case_id, "message": message.pk},
+        internal_only=message.internal_only,
     )
     return message
+
+
+@transaction.atomic
+def do_delete_message(*, message: Message, actor: User) -> Message:
+    """Hide a message (and its files) from the thread; its text is kept as a revision."""
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    _check_author(message, actor)
+    MessageRevision.objects.create(message=message, body=message.body, edited_by=actor)
+    message.deleted_at = timezone.now()
+    message.save(update_fields=["deleted_at"])
+    _publish_after_commit(
+        message.case_id,
+        "message.deleted",
+        {"case": message.case_id, "message": message.pk},
+        internal_only=message.internal_only,
+    )
+    return message
+
+
+@transaction.atomic
+def do_upload_document(
+    *,
+    case: Case,
+    upload: File | None,
+    uploaded_by_user: User | None = None,
+    uploaded_by_contact: Contact | None = None,
+    internal_only: bool = False,
+) -> Document:
+    """Add a file to the case's Documents without a message (Documents tab, API)."""
+    if upload is None:
+        raise ActionError("Choose a file to upload.", code="missing_file", field="file")
+    check_files([upload])
+    if uploaded_by_contact is not None:
+        internal_only = False
+    document = _store_document(
+        case=case,
+        upload=upload,
+        message=None,
+        uploaded_by_user=uploaded_by_user,
+        uploaded_by_contact=uploaded_by_contact,
+        internal_only=internal_only,
+    )
+    _publish_after_commit(
+        case.pk, "document.created", {"case": case.pk, "document": document.pk}, internal_only=internal_only
+    )
+    return document
+
+
+@transaction.atomic
+def do_mark_notification_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+        _notify_unread_count_after_commit([notification.user_id])
+    return notification
+
+
+@transaction.atomic
+def do_mark_all_notifications_read(*, user: User) -> int:
+    count = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    if count:
+        _notify_unread_count_after_commit([user.pk])
+    return count

@@ -97,11 +97,22 @@ class Message(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
+    # Not stored: set by do_post_message / do_edit_message for the author's eyes only
+    # ("Dave was not notified: ..."), one sentence per mention that notified nobody.
+    mention_warnings: tuple[str, ...] = ()
+
     class Meta:
-        indexes = [models.Index(fields=["case", "internal_only", "id"])]
+        indexes = [
+            models.Index(fields=["case", "internal_only", "id"]),
+            models.Index(fields=["case", "id"], name="message_case_id"),
+        ]
 
     def __str__(self) -> str:
         return f"message {self.pk} on case {self.case_id}"
+
+    @property
+    def is_edited(self) -> bool:
+        return self.edited_at is not None
 
     @property
     def is_from_client(self) -> bool:
@@ -159,6 +170,14 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def uploader_name(self) -> str:
+        if self.uploaded_by_user is not None:
+            return self.uploaded_by_user.name or self.uploaded_by_user.email
+        if self.uploaded_by_contact is not None:
+            return self.uploaded_by_contact.name
+        return "casedesk"
 
 
 class Mention(models.Model):

@@ -1,6 +1,18 @@
-"""Markdown to safe HTML. Owned by Case Messages; the minimal version renders and sanitises."""
+"""Markdown to safe HTML, and @mention parsing. Owned by Case Messages.
+
+Raw HTML in the source is never passed through (markdown-it with ``html=False`` escapes it),
+and the output is sanitised again by nh3 with an allow-list, so no script, event handler,
+``javascript:`` URL or style can reach a page. Links get ``rel="noopener nofollow"``.
+
+Mentions are written ``@**Full Name**`` (what the composer's autocomplete inserts; the same
+shape Zulip uses) or ``@**email@example.com**``.
+"""
 
 from __future__ import annotations
+
+import html
+import re
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
@@ -8,7 +20,59 @@ from markdown_it import MarkdownIt
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
 
 
+def _image_as_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    """Remote images would let any sender track who reads the thread; show them as links."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env) or src
+    return f'<a href="{html.escape(src)}">{html.escape(alt)}</a>'
+
+
+_md.add_render_rule("image", _image_as_link)
+
+MENTION_RE = re.compile(r"@\*\*([^*\n]{1,150})\*\*")
+# What the Markdown renderer makes of a mention: "@" followed by a <strong> element.
+_RENDERED_MENTION_RE = re.compile(r"@<strong>([^<]{1,200})</strong>")
+
+_ALLOWED_TAGS = {
+    "a", "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "thead", "tbody", "tr", "th", "td", "span",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "th": {"align"},
+    "td": {"align"},
+    "ol": {"start"},
+}
+
+
 def render_markdown(text: str) -> str:
     """Render Markdown; raw HTML is not allowed and the output is sanitised by nh3."""
-    html = _md.render(text)
-    return nh3.clean(html, link_rel="noopener nofollow")
+    rendered = _md.render(text)
+    rendered = _RENDERED_MENTION_RE.sub(lambda m: f'<span class="mention">@{m.group(1)}</span>', rendered)
+    return nh3.clean(
+        rendered,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener nofollow",
+        allowed_classes={"span": {"mention"}},
+    )
+
+
+def mentioned_names(text: str) -> list[str]:
+    """The names (or emails) mentioned in ``text``, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for match in MENTION_RE.finditer(text):
+        name = " ".join(match.group(1).split())
+        if name and name.lower() not in {k.lower() for k in seen}:
+            seen[name] = None
+    return list(seen)
+
+
+def plain_excerpt(text: str, length: int = 140) -> str:
+    """A one-line excerpt of a Markdown source for notifications and previews."""
+    flat = " ".join(MENTION_RE.sub(lambda m: "@" + m.group(1), text).split())
+    flat = html.unescape(flat)
+    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"

@@ -1,0 +1,118 @@
+"""The Documents tab and file serving (downloads, inline previews, share links).
+
+Every fetch of a file goes through ``access_document`` / ``access_document_by_share_token``,
+so a share link opens only for someone who may see the case, checked each time. Files are
+streamed with ``nosniff``, a sandboxing CSP, and as attachments unless the sniffed type is a
+safe inline one (see ``casedesk.lib.files``).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_http_methods
+
+from casedesk.accounts.access import viewer_from_request
+from casedesk.cases.access import (
+    access_case_as_team,
+    access_document,
+    access_document_by_share_token,
+    visible_documents,
+)
+from casedesk.cases.actions import do_upload_document
+from casedesk.cases.forms import DocumentUploadForm
+from casedesk.cases.models import Document
+from casedesk.cases.thread_views import error_json, wants_json
+from casedesk.lib.errors import ActionError
+from casedesk.lib.files import file_response
+
+
+@require_http_methods(["GET", "POST"])
+def documents_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    if not viewer.is_authenticated_user:
+        return redirect_to_login(request.get_full_path())
+    case = access_case_as_team(viewer, case_id)
+    error: ActionError | None = None
+    if request.method == "POST":
+        form = DocumentUploadForm(request.POST)
+        form.is_valid()
+        try:
+            document = do_upload_document(
+                case=case,
+                upload=request.FILES.get("file"),
+                uploaded_by_user=viewer.user,
+                internal_only=bool(form.cleaned_data.get("internal_only")),
+            )
+        except ActionError as exc:
+            if wants_json(request):
+                return error_json(exc)
+            error = exc
+        else:
+            if wants_json(request):
+                return JsonResponse({"document": document.pk}, status=201)
+            flash.success(request, f"“{document.name}” was added to the case's documents.")
+            return redirect(reverse("cases:documents", args=[case.pk]))
+    documents = (
+        visible_documents(viewer, case)
+        .select_related("uploaded_by_user", "uploaded_by_contact", "message")
+        .order_by("-created_at", "-id")
+    )
+    template = (
+        "cases/thread/_documents.html" if request.GET.get("fragment") else "cases/thread/documents.html"
+    )
+    return render(
+        request,
+        template,
+        {"case": case, "documents": documents, "active_tab": "documents", "is_team": True, "error": error},
+        status=error.status if error else 200,
+    )
+
+
+def _serve(request: HttpRequest, document: Document, *, inline: bool) -> HttpResponse:
+    try:
+        fileobj = document.file.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        return render(
+            request,
+            "cases/thread/file_missing.html",
+            {"document": document},
+            status=404,
+        )
+    return file_response(fileobj, filename=document.name, content_type=document.content_type, inline=inline)
+
+
+def _needs_sign_in(request: HttpRequest) -> bool:
+    viewer = viewer_from_request(request)
+    return not viewer.is_authenticated_user and not viewer.magic_grants
+
+
+@require_GET
+def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
+    if _needs_sign_in(request):
+        return redirect_to_login(request.get_full_path())
+    document = access_document(viewer_from_request(request), document_id)
+    return _serve(request, document, inline=False)
+
+
+@require_GET
+@xframe_options_sameorigin
+def document_inline(request: HttpRequest, document_id: int) -> HttpResponse:
+    """For thumbnails and previews; unsafe types still come back as a download."""
+    if _needs_sign_in(request):
+        return redirect_to_login(request.get_full_path())
+    document = access_document(viewer_from_request(request), document_id)
+    return _serve(request, document, inline=True)
+
+
+@require_GET
+def document_share(request: HttpRequest, token: str) -> HttpResponse:
+    """A share link: opens the file for anyone who may see the case, checked on every fetch."""
+    if _needs_sign_in(request):
+        return redirect_to_login(request.get_full_path())
+    document = access_document_by_share_token(viewer_from_request(request), token)
+    return _serve(request, document, inline=True)

@@ -1,0 +1,231 @@
+"""The team's thread (Messages tab): page, send, live catch-up feed, edit, delete, history, @ list.
+
+Thin views: viewer → ``access_*`` → form → ``do_*`` → response. Requests sent by the page's
+script ask for JSON (``Accept: application/json``) and get ``{"error": sentence}`` on failure;
+without script the same URLs re-render the page with the text kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casedesk.accounts.access import Viewer, viewer_from_request
+from casedesk.cases.access import (
+    access_case_as_team,
+    access_message,
+    mentionable_teammates,
+    visible_documents,
+    visible_messages,
+)
+from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
+from casedesk.cases.forms import EditMessageForm, MessageForm
+from casedesk.cases.models import Case, CaseStatus, Message
+from casedesk.cases.threads import message_window, parse_cursor, with_thread_relations
+from casedesk.lib.errors import ActionError
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def error_json(error: ActionError) -> JsonResponse:
+    return JsonResponse(
+        {"error": error.message, "code": error.code, "field": error.field}, status=error.status
+    )
+
+
+def _team_viewer(request: HttpRequest) -> Viewer | None:
+    viewer = viewer_from_request(request)
+    return viewer if viewer.is_authenticated_user else None
+
+
+CLOSED_NOTE_TEAM = (
+    "This case is closed. You can still post: the case stays closed, and a reply from the client "
+    "reopens it. Reopen it from the case header if there is more work to do."
+)
+
+
+def thread_context(viewer: Viewer, case: Case, **extra: Any) -> dict[str, Any]:
+    return {
+        "case": case,
+        "is_team": True,
+        "me_user_id": viewer.user.pk if viewer.user else None,
+        "feed_url": reverse("cases:messages_feed", args=[case.pk]),
+        "message_url_template": reverse("cases:message_fragment", args=[case.pk, 0]),
+        "post_url": reverse("cases:messages", args=[case.pk]),
+        "max_bytes": settings.MAX_ATTACHMENT_BYTES,
+        "draft_scope": "team",
+        "closed_note": CLOSED_NOTE_TEAM if case.status == CaseStatus.CLOSED else "",
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    viewer = _team_viewer(request)
+    if viewer is None:
+        return redirect_to_login(request.get_full_path())
+    case = access_case_as_team(viewer, case_id)
+    form = MessageForm(request.POST or None)
+    error: ActionError | None = None
+    if request.method == "POST":
+        form.is_valid()
+        data = form.cleaned_data
+        try:
+            message = do_post_message(
+                case=case,
+                body=data.get("body", ""),
+                author_user=viewer.user,
+                internal_only=bool(data.get("internal_only")),
+                files=request.FILES.getlist("files"),
+            )
+        except ActionError as exc:
+            if wants_json(request):
+                return error_json(exc)
+            error = exc
+        else:
+            if wants_json(request):
+                return JsonResponse(
+                    {"message": message.pk, "warnings": list(message.mention_warnings)}, status=201
+                )
+            for warning in message.mention_warnings:
+                flash.warning(request, warning)
+            return redirect(reverse("cases:messages", args=[case.pk]) + f"#m{message.pk}")
+    window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
+    context = thread_context(
+        viewer,
+        case,
+        active_tab="messages",
+        window=window,
+        form=form,
+        error=error,
+    )
+    return render(request, "cases/thread/page.html", context, status=error.status if error else 200)
+
+
+@require_GET
+def messages_feed(request: HttpRequest, case_id: int) -> HttpResponse:
+    """HTML of messages ``?after=<id>`` (live catch-up) or ``?before=<id>`` (load earlier)."""
+    viewer = _team_viewer(request)
+    if viewer is None:
+        return HttpResponse(status=401)
+    case = access_case_as_team(viewer, case_id)
+    window = message_window(
+        visible_messages(viewer, case),
+        visible_documents(viewer, case),
+        before=parse_cursor(request.GET.get("before")),
+        after=parse_cursor(request.GET.get("after")),
+    )
+    response = render(request, "cases/thread/_messages.html", thread_context(viewer, case, window=window))
+    response["X-Has-Earlier"] = "1" if window.has_earlier else "0"
+    return response
+
+
+def _fragment(request: HttpRequest, viewer: Viewer, case: Case, message: Message) -> HttpResponse:
+    row = with_thread_relations(
+        visible_messages(viewer, case).filter(pk=message.pk), visible_documents(viewer, case)
+    ).get()
+    return render(request, "cases/thread/_message.html", thread_context(viewer, case, m=row))
+
+
+@require_GET
+def message_fragment(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    viewer = _team_viewer(request)
+    if viewer is None:
+        return HttpResponse(status=401)
+    case = access_case_as_team(viewer, case_id)
+    return _fragment(request, viewer, case, access_message(viewer, case, message_id))
+
+
+@require_http_methods(["GET", "POST"])
+def edit_message(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    viewer = _team_viewer(request)
+    if viewer is None:
+        return redirect_to_login(request.get_full_path())
+    case = access_case_as_team(viewer, case_id)
+    message = access_message(viewer, case, message_id)
+    form = EditMessageForm(request.POST or None, initial={"body": message.body})
+    error: ActionError | None = None
+    if request.method == "POST" and form.is_valid() and viewer.user is not None:
+        try:
+            message = do_edit_message(message=message, editor=viewer.user, body=form.cleaned_data["body"])
+        except ActionError as exc:
+            if wants_json(request):
+                return error_json(exc)
+            error = exc
+        else:
+            if wants_json(request):
+                return JsonResponse({"message": message.pk, "warnings": list(message.mention_warnings)})
+            for warning in message.mention_warnings:
+                flash.warning(request, warning)
+            return redirect(reverse("cases:messages", args=[case.pk]) + f"#m{message.pk}")
+    return render(
+        request,
+        "cases/thread/edit.html",
+        {"case": case, "message": message, "form": form, "error": error, "active_tab": "messages"},
+        status=error.status if error else 200,
+    )
+
+
+@require_POST
+def delete_message(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    viewer = _team_viewer(request)
+    if viewer is None or viewer.user is None:
+        return redirect_to_login(request.get_full_path())
+    case = access_case_as_team(viewer, case_id)
+    message = access_message(viewer, case, message_id)
+    try:
+        do_delete_message(message=message, actor=viewer.user)
+    except ActionError as exc:
+        if wants_json(request):
+            return error_json(exc)
+        flash.error(request, exc.message)
+        return redirect(reverse("cases:messages", args=[case.pk]))
+    if wants_json(request):
+        return JsonResponse({"deleted": message.pk})
+    flash.success(request, "Message deleted. Its earlier text is kept in the case history.")
+    return redirect(reverse("cases:messages", args=[case.pk]))
+
+
+@require_GET
+def message_history(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    viewer = _team_viewer(request)
+    if viewer is None:
+        return redirect_to_login(request.get_full_path())
+    case = access_case_as_team(viewer, case_id)
+    message = access_message(viewer, case, message_id)
+    revisions = message.revisions.select_related("edited_by").order_by("-created_at")
+    return render(
+        request,
+        "cases/thread/history.html",
+        {"case": case, "message": message, "revisions": revisions, "active_tab": "messages"},
+    )
+
+
+@require_GET
+def mentionable(request: HttpRequest, case_id: int) -> JsonResponse:
+    """Teammates for the @ list: the case agency's active members only, never clients."""
+    viewer = _team_viewer(request)
+    if viewer is None:
+        return JsonResponse({"error": "Sign in to continue."}, status=401)
+    case = access_case_as_team(viewer, case_id)
+    people = mentionable_teammates(viewer, case, request.GET.get("q", "")[:60])
+    names = [p.name.lower() for p in people]
+    results = [
+        {
+            "name": p.name,
+            "email": p.email,
+            # Two teammates with one name: mention by email so the right one is notified.
+            "insert": f"@**{p.email if names.count(p.name.lower()) > 1 or not p.name else p.name}**",
+        }
+        for p in people
+    ]
+    return JsonResponse({"results": results})

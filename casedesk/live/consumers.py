@@ -1,0 +1,104 @@
+"""The live websocket (/ws/live/): one connection per page, many subscriptions.
+
+Authentication comes from the session cookie (team member, portal client, or the magic-link
+grants kept in the session). The browser asks for cases with ``{"type": "subscribe", "case": id}``;
+the consumer checks access with ``casedesk.cases.access`` and joins the *team* group (which
+carries internal events) only for the case agency's team, else the *client* group, which
+never does. Client subscriptions are re-checked before each event is forwarded, so removing a
+contact from a case (or revoking their link) stops their events at once.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from casedesk.accounts.access import Viewer, viewer_from_request
+from casedesk.cases.access import access_case, is_team_for_case
+from casedesk.live.publish import case_client_group, case_team_group, user_group
+
+MAX_SUBSCRIPTIONS = 50
+
+
+def viewer_from_scope(scope: dict[str, Any]) -> Viewer:
+    """The same Viewer a page request with this session would get."""
+    user = scope.get("user")
+    fake_request = SimpleNamespace(user=user, session=scope.get("session") or {})
+    if user is None:
+        fake_request.user = SimpleNamespace(is_authenticated=False)
+    return viewer_from_request(fake_request)  # type: ignore[arg-type]
+
+
+def _subscription_for(scope: dict[str, Any], case_id: int) -> str | None:
+    viewer = viewer_from_scope(scope)
+    try:
+        case = access_case(viewer, case_id)
+    except Http404:
+        return None
+    return case_team_group(case.pk) if is_team_for_case(viewer, case) else case_client_group(case.pk)
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    groups_joined: set[str]
+    client_cases: dict[str, int]
+
+    async def connect(self) -> None:
+        self.groups_joined = set()
+        self.client_cases = {}
+        viewer = await database_sync_to_async(viewer_from_scope)(self.scope)
+        if not viewer.is_authenticated_user and not viewer.magic_grants:
+            await self.close(code=4401)
+            return
+        await self.accept()
+        if viewer.is_authenticated_user and viewer.user is not None:
+            await self._join(user_group(viewer.user.pk))
+        await self.send_json({"event": "hello", "payload": {}})
+
+    async def _join(self, group: str) -> None:
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", set()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "subscribe":
+            await self.send_json({"event": "error", "payload": {"message": "Unknown request."}})
+            return
+        try:
+            case_id = int(content.get("case"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            await self.send_json({"event": "error", "payload": {"message": "No such case."}})
+            return
+        if len(self.groups_joined) >= MAX_SUBSCRIPTIONS:
+            await self.send_json({"event": "error", "payload": {"message": "Too many subscriptions."}})
+            return
+        group = await database_sync_to_async(_subscription_for)(self.scope, case_id)
+        if group is None:
+            # Same answer for missing and forbidden, as pages give.
+            await self.send_json({"event": "error", "payload": {"message": "No such case.", "case": case_id}})
+            return
+        await self._join(group)
+        if group.endswith(".client"):
+            self.client_cases[group] = case_id
+        await self.send_json({"event": "subscribed", "payload": {"case": case_id}})
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        payload = message.get("payload") or {}
+        case_id = payload.get("case")
+        client_group = case_client_group(case_id) if case_id is not None else None
+        if client_group is not None and client_group in self.client_cases:
+            # Re-check a client's access before forwarding: links get revoked, contacts removed.
+            still = await database_sync_to_async(_subscription_for)(self.scope, int(case_id))
+            if still != client_group:
+                await self.channel_layer.group_discard(client_group, self.channel_name)
+                self.groups_joined.discard(client_group)
+                self.client_cases.pop(client_group, None)
+                return
+        await self.send_json({"event": message.get("event"), "payload": payload})

@@ -1,0 +1,195 @@
+"""The client's thread (/my-cases/<id>/messages) and documents. Same actions and access rules as
+the team's pages; never any internal message or file (``visible_messages`` drops them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casedesk.accounts.access import Viewer, viewer_from_request
+from casedesk.accounts.models import Contact
+from casedesk.cases.access import access_case_as_client, access_message, visible_documents, visible_messages
+from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
+from casedesk.cases.forms import EditMessageForm, MessageForm
+from casedesk.cases.models import Case, CaseStatus
+from casedesk.cases.threads import message_window, parse_cursor, with_thread_relations
+from casedesk.lib.errors import ActionError
+
+CLOSED_NOTE_CLIENT = "This case is closed. If you reply, it will be reopened and the team will be told."
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _error_json(error: ActionError) -> JsonResponse:
+    return JsonResponse(
+        {"error": error.message, "code": error.code, "field": error.field}, status=error.status
+    )
+
+
+def _client_viewer(request: HttpRequest) -> Viewer | None:
+    viewer = viewer_from_request(request)
+    return viewer if (viewer.is_authenticated_user or viewer.magic_grants) else None
+
+
+def _context(viewer: Viewer, case: Case, contact: Contact, **extra: Any) -> dict[str, Any]:
+    return {
+        "case": case,
+        "contact": contact,
+        "is_team": False,
+        "me_user_id": viewer.user.pk if viewer.user else None,
+        "feed_url": reverse("portal:messages_feed", args=[case.pk]),
+        "message_url_template": reverse("portal:message_fragment", args=[case.pk, 0]),
+        "post_url": reverse("portal:messages", args=[case.pk]),
+        "max_bytes": settings.MAX_ATTACHMENT_BYTES,
+        "draft_scope": f"client{contact.pk}",
+        "closed_note": CLOSED_NOTE_CLIENT if case.status == CaseStatus.CLOSED else "",
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    viewer = _client_viewer(request)
+    if viewer is None:
+        return redirect_to_login(request.get_full_path())
+    case, contact = access_case_as_client(viewer, case_id)
+    form = MessageForm(request.POST or None)
+    error: ActionError | None = None
+    if request.method == "POST":
+        form.is_valid()
+        try:
+            message = do_post_message(
+                case=case,
+                body=form.cleaned_data.get("body", ""),
+                author_user=viewer.user,
+                author_contact=contact,
+                files=request.FILES.getlist("files"),
+            )
+        except ActionError as exc:
+            if _wants_json(request):
+                return _error_json(exc)
+            error = exc
+        else:
+            if _wants_json(request):
+                return JsonResponse({"message": message.pk, "warnings": []}, status=201)
+            return redirect(reverse("portal:messages", args=[case.pk]) + f"#m{message.pk}")
+    window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
+    context = _context(viewer, case, contact, window=window, form=form, error=error, active_tab="messages")
+    return render(request, "portal/thread/page.html", context, status=error.status if error else 200)
+
+
+@require_GET
+def messages_feed(request: HttpRequest, case_id: int) -> HttpResponse:
+    viewer = _client_viewer(request)
+    if viewer is None:
+        return HttpResponse(status=401)
+    case, contact = access_case_as_client(viewer, case_id)
+    window = message_window(
+        visible_messages(viewer, case),
+        visible_documents(viewer, case),
+        before=parse_cursor(request.GET.get("before")),
+        after=parse_cursor(request.GET.get("after")),
+    )
+    response = render(request, "cases/thread/_messages.html", _context(viewer, case, contact, window=window))
+    response["X-Has-Earlier"] = "1" if window.has_earlier else "0"
+    return response
+
+
+@require_GET
+def message_fragment(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    viewer = _client_viewer(request)
+    if viewer is None:
+        return HttpResponse(status=401)
+    case, contact = access_case_as_client(viewer, case_id)
+    message = access_message(viewer, case, message_id)
+    row = with_thread_relations(
+        visible_messages(viewer, case).filter(pk=message.pk), visible_documents(viewer, case)
+    ).get()
+    return render(request, "cases/thread/_message.html", _context(viewer, case, contact, m=row))
+
+
+@require_http_methods(["GET", "POST"])
+def edit_message(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    viewer = _client_viewer(request)
+    if viewer is None:
+        return redirect_to_login(request.get_full_path())
+    case, _contact = access_case_as_client(viewer, case_id)
+    message = access_message(viewer, case, message_id)
+    form = EditMessageForm(request.POST or None, initial={"body": message.body})
+    error: ActionError | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if viewer.user is None:
+                raise ActionError("You can only change messages you wrote.", code="not_author", status=403)
+            message = do_edit_message(message=message, editor=viewer.user, body=form.cleaned_data["body"])
+        except ActionError as exc:
+            if _wants_json(request):
+                return _error_json(exc)
+            error = exc
+        else:
+            if _wants_json(request):
+                return JsonResponse({"message": message.pk, "warnings": []})
+            return redirect(reverse("portal:messages", args=[case.pk]) + f"#m{message.pk}")
+    return render(
+        request,
+        "portal/thread/edit.html",
+        {"case": case, "message": message, "form": form, "error": error, "active_tab": "messages"},
+        status=error.status if error else 200,
+    )
+
+
+@require_POST
+def delete_message(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    viewer = _client_viewer(request)
+    if viewer is None:
+        return redirect_to_login(request.get_full_path())
+    case, _contact = access_case_as_client(viewer, case_id)
+    message = access_message(viewer, case, message_id)
+    try:
+        if viewer.user is None:
+            raise ActionError("You can only change messages you wrote.", code="not_author", status=403)
+        do_delete_message(message=message, actor=viewer.user)
+    except ActionError as exc:
+        if _wants_json(request):
+            return _error_json(exc)
+        flash.error(request, exc.message)
+        return redirect(reverse("portal:messages", args=[case.pk]))
+    if _wants_json(request):
+        return JsonResponse({"deleted": message.pk})
+    return redirect(reverse("portal:messages", args=[case.pk]))
+
+
+@require_GET
+def documents_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    viewer = _client_viewer(request)
+    if viewer is None:
+        return redirect_to_login(request.get_full_path())
+    case, contact = access_case_as_client(viewer, case_id)
+    documents = (
+        visible_documents(viewer, case)
+        .select_related("uploaded_by_user", "uploaded_by_contact", "message")
+        .order_by("-created_at", "-id")
+    )
+    template = (
+        "cases/thread/_documents.html" if request.GET.get("fragment") else "portal/thread/documents.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "case": case,
+            "contact": contact,
+            "documents": documents,
+            "is_team": False,
+            "active_tab": "documents",
+        },
+    )
