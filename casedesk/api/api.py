@@ -1,0 +1,394 @@
+"""The JSON API (django-ninja): /api/openapi.json and /api/docs.
+
+Same rules as the pages: every read goes through ``casedesk.cases.access`` and every write
+through the ``do_*`` actions. Errors are JSON ``{"detail": sentence, ...}`` with the right
+status: 401 not signed in, 404 missing or forbidden (the same), 400/413 refused by an action,
+422 malformed input. Bad input never becomes a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import File, Form, NinjaAPI, Query, Router, UploadedFile
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.responses import Status
+
+from casedesk.api.auth import SessionViewerAuth, TokenAuth, request_viewer
+from casedesk.api.schemas import (
+    CaseOut,
+    CountOut,
+    DocumentOut,
+    ErrorOut,
+    MessageEditIn,
+    MessageOut,
+    MessagePageOut,
+    NotificationOut,
+    NotificationPageOut,
+)
+from casedesk.cases.access import (
+    access_case,
+    access_document,
+    access_message,
+    access_notification,
+    client_contact_for_case,
+    is_team_for_case,
+    unread_notification_count,
+    visible_cases,
+    visible_documents,
+    visible_messages,
+    visible_notifications,
+)
+from casedesk.cases.actions import (
+    do_edit_message,
+    do_mark_all_notifications_read,
+    do_mark_notification_read,
+    do_post_message,
+    do_upload_document,
+)
+from casedesk.cases.models import Case, Document, Message, Notification
+from casedesk.cases.threads import message_window, with_thread_relations
+from casedesk.lib.errors import ActionError
+from casedesk.lib.files import file_response
+
+api = NinjaAPI(
+    title="casedesk API",
+    version="1",
+    description=(
+        "Cases, messages, documents and notifications. Authenticate with `Authorization: Bearer <token>` "
+        "(create one with `casedesk create_api_token <email>`) or, from the browser, with your session "
+        "and the CSRF token."
+    ),
+    auth=[TokenAuth(), SessionViewerAuth()],
+    urls_namespace="api",
+)
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+
+
+def _error(
+    request: HttpRequest, status: int, detail: str, code: str, field: str | None = None
+) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "code": code, "field": field}, status=status)
+
+
+@api.exception_handler(ActionError)
+def on_action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    return _error(request, exc.status, exc.message, exc.code, exc.field)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, str(exc) or "Not found.", "not_found")
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(
+        request,
+        401,
+        "Sign in, or send an API token as “Authorization: Bearer <token>”.",
+        "unauthenticated",
+    )
+
+
+@api.exception_handler(ValidationError)
+def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = []
+    for error in exc.errors:
+        where = ".".join(
+            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
+        )
+        problems.append(f"{where or 'input'}: {error.get('msg', 'invalid')}")
+    detail = "The request was not understood: " + "; ".join(problems) + ". Fix these fields and try again."
+    return api.create_response(
+        request, {"detail": detail, "code": "invalid_input", "field": None, "errors": exc.errors}, status=422
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc), "http_error")
+
+
+# --- shapes ------------------------------------------------------------------------------------
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def document_out(request: HttpRequest, document: Document) -> dict[str, Any]:
+    return {
+        "id": document.pk,
+        "case_id": document.case_id,
+        "message_id": document.message_id,
+        "name": document.name,
+        "size": document.size,
+        "content_type": document.content_type,
+        "internal_only": document.internal_only,
+        "uploaded_by": document.uploader_name,
+        "created_at": document.created_at,
+        "download_url": _absolute(request, reverse("api:document_download", args=[document.pk])),
+        "share_url": _absolute(request, reverse("cases:document_share", args=[document.share_token])),
+    }
+
+
+def message_out(request: HttpRequest, message: Message) -> dict[str, Any]:
+    if message.author_contact_id is not None:
+        kind = "client"
+    elif message.author_user_id is not None:
+        kind = "team"
+    else:
+        kind = "system"
+    files = getattr(message, "visible_files", None)
+    return {
+        "id": message.pk,
+        "case_id": message.case_id,
+        "author": {"name": message.author_name, "kind": kind},
+        "body": message.body,
+        "body_html": message.body_html,
+        "internal_only": message.internal_only,
+        "source": message.source,
+        "created_at": message.created_at,
+        "edited_at": message.edited_at,
+        "documents": [document_out(request, d) for d in (files or [])],
+        "mention_warnings": list(message.mention_warnings),
+    }
+
+
+def case_out(request: HttpRequest, case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "reference": case.reference,
+        "title": case.title,
+        "status": case.status,
+        "agency": case.agency.name,
+        "client": case.client.name,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "last_message_at": case.last_message_at,
+        "url": _absolute(request, reverse("api:case_get", args=[case.pk])),
+    }
+
+
+# --- cases -------------------------------------------------------------------------------------
+
+router = Router()
+
+
+@router.get("/cases", response={200: list[CaseOut], **ERRORS}, url_name="cases_list")
+def list_cases(
+    request: HttpRequest,
+    status: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    """Cases you can see, most recently active first."""
+    viewer = request_viewer(request)
+    cases = visible_cases(viewer).select_related("agency", "client").order_by("-updated_at", "-id")
+    if status:
+        cases = cases.filter(status=status)
+    return [case_out(request, c) for c in cases[offset : offset + limit]]
+
+
+@router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS}, url_name="case_get")
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return case_out(request, access_case(request_viewer(request), case_id))
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/messages", response={200: MessagePageOut, **ERRORS}, url_name="messages_list")
+def list_messages(
+    request: HttpRequest,
+    case_id: int,
+    before: int | None = Query(None, ge=0),
+    after: int | None = Query(None, ge=0),
+    limit: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    """Oldest→newest. Without a cursor: the newest page. ``before``: older; ``after``: newer (catch-up)."""
+    viewer = request_viewer(request)
+    case = access_case(viewer, case_id)
+    window = message_window(
+        visible_messages(viewer, case),
+        visible_documents(viewer, case),
+        before=before,
+        after=after,
+        limit=limit,
+    )
+    return {
+        "items": [message_out(request, m) for m in window.messages],
+        "next_before": window.first_id if window.has_earlier else None,
+    }
+
+
+@router.post("/cases/{case_id}/messages", response={201: MessageOut, **ERRORS}, url_name="messages_post")
+def post_message(
+    request: HttpRequest,
+    case_id: int,
+    body: Form[str] = "",
+    internal_only: Form[bool] = False,
+    files: File[list[UploadedFile]] | None = None,
+) -> Status[dict[str, Any]]:
+    """Post a message (multipart form: ``body``, ``internal_only``, any number of ``files``)."""
+    viewer = request_viewer(request)
+    case = access_case(viewer, case_id)
+    uploads = request.FILES.getlist("files")
+    if is_team_for_case(viewer, case):
+        message = do_post_message(
+            case=case,
+            body=body,
+            author_user=viewer.user,
+            internal_only=internal_only,
+            files=uploads,
+            source="api",
+        )
+    else:
+        contact = client_contact_for_case(viewer, case)
+        if contact is None:
+            raise Http404("No such case.")
+        message = do_post_message(
+            case=case, body=body, author_user=viewer.user, author_contact=contact, files=uploads, source="api"
+        )
+    warnings = message.mention_warnings
+    row = with_thread_relations(Message.objects.filter(pk=message.pk), visible_documents(viewer, case)).get()
+    row.mention_warnings = warnings
+    return Status(201, message_out(request, row))
+
+
+@router.patch(
+    "/cases/{case_id}/messages/{message_id}",
+    response={200: MessageOut, 403: ErrorOut, **ERRORS},
+    url_name="message_edit",
+)
+def edit_message(
+    request: HttpRequest, case_id: int, message_id: int, payload: MessageEditIn
+) -> dict[str, Any]:
+    """Edit your own message; the earlier text is kept in its history."""
+    viewer = request_viewer(request)
+    case = access_case(viewer, case_id)
+    message = access_message(viewer, case, message_id)
+    if viewer.user is None:
+        raise ActionError("You can only change messages you wrote.", code="not_author", status=403)
+    edited = do_edit_message(message=message, editor=viewer.user, body=payload.body)
+    row = with_thread_relations(Message.objects.filter(pk=edited.pk), visible_documents(viewer, case)).get()
+    row.mention_warnings = edited.mention_warnings
+    return message_out(request, row)
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/cases/{case_id}/documents", response={200: list[DocumentOut], **ERRORS}, url_name="documents_list"
+)
+def list_documents(
+    request: HttpRequest, case_id: int, limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)
+) -> list[dict[str, Any]]:
+    viewer = request_viewer(request)
+    case = access_case(viewer, case_id)
+    documents = (
+        visible_documents(viewer, case)
+        .select_related("uploaded_by_user", "uploaded_by_contact")
+        .order_by("-created_at", "-id")
+    )
+    return [document_out(request, d) for d in documents[offset : offset + limit]]
+
+
+@router.post("/cases/{case_id}/documents", response={201: DocumentOut, **ERRORS}, url_name="documents_upload")
+def upload_document(
+    request: HttpRequest,
+    case_id: int,
+    file: File[UploadedFile] | None = None,
+    internal_only: Form[bool] = False,
+) -> Status[dict[str, Any]]:
+    """Add a file to the case (multipart form: ``file``, ``internal_only``)."""
+    viewer = request_viewer(request)
+    case = access_case(viewer, case_id)
+    if is_team_for_case(viewer, case):
+        document = do_upload_document(
+            case=case,
+            upload=request.FILES.get("file"),
+            uploaded_by_user=viewer.user,
+            internal_only=internal_only,
+        )
+    else:
+        contact = client_contact_for_case(viewer, case)
+        if contact is None:
+            raise Http404("No such case.")
+        document = do_upload_document(
+            case=case,
+            upload=request.FILES.get("file"),
+            uploaded_by_user=viewer.user,
+            uploaded_by_contact=contact,
+        )
+    return Status(201, document_out(request, document))
+
+
+@router.get("/documents/{document_id}/download", response={200: None, **ERRORS}, url_name="document_download")
+def download_document(request: HttpRequest, document_id: int) -> HttpResponse:
+    """The file itself, streamed as an attachment (``nosniff``, sandboxing CSP)."""
+    document = access_document(request_viewer(request), document_id)
+    try:
+        fileobj = document.file.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        raise ActionError(
+            f"The file “{document.name}” is missing from storage. "
+            "Ask the person who uploaded it to attach it again.",
+            code="file_missing",
+            status=404,
+        ) from None
+    return file_response(fileobj, filename=document.name, content_type=document.content_type, inline=False)
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+def notification_out(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "kind": n.kind,
+        "text": n.text,
+        "url": n.url,
+        "case_id": n.case_id,
+        "message_id": n.message_id,
+        "created_at": n.created_at,
+        "read_at": n.read_at,
+    }
+
+
+@router.get("/notifications", response={200: NotificationPageOut, **ERRORS}, url_name="notifications_list")
+def list_notifications(
+    request: HttpRequest, unread: bool = False, limit: int = Query(50, ge=1, le=200)
+) -> dict[str, Any]:
+    viewer = request_viewer(request)
+    rows = visible_notifications(viewer).order_by("-created_at", "-id")
+    if unread:
+        rows = rows.filter(read_at__isnull=True)
+    count = unread_notification_count(viewer.user.pk) if viewer.user is not None else 0
+    return {"items": [notification_out(n) for n in rows[:limit]], "unread": count}
+
+
+@router.post(
+    "/notifications/{notification_id}/read",
+    response={200: NotificationOut, **ERRORS},
+    url_name="notification_read",
+)
+def mark_notification_read(request: HttpRequest, notification_id: int) -> dict[str, Any]:
+    notification = access_notification(request_viewer(request), notification_id)
+    return notification_out(do_mark_notification_read(notification=notification))
+
+
+@router.post("/notifications/read-all", response={200: CountOut, **ERRORS}, url_name="notifications_read_all")
+def mark_all_notifications_read(request: HttpRequest) -> dict[str, Any]:
+    viewer = request_viewer(request)
+    if viewer.user is None:
+        return {"count": 0}
+    return {"count": do_mark_all_notifications_read(user=viewer.user)}
+
+
+api.add_router("/", router)

@@ -1,0 +1,89 @@
+"""JSON shapes of the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    detail: str
+    code: str = "invalid"
+    field: str | None = None
+
+
+class CaseOut(Schema):
+    id: int
+    reference: str
+    title: str
+    status: str
+    agency: str
+    client: str
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None
+    url: str
+
+
+class DocumentOut(Schema):
+    id: int
+    case_id: int
+    message_id: int | None
+    name: str
+    size: int
+    content_type: str
+    internal_only: bool
+    uploaded_by: str
+    created_at: datetime
+    download_url: str
+    share_url: str
+
+
+class AuthorOut(Schema):
+    name: str
+    kind: str  # "team", "client" or "system"
+
+
+class MessageOut(Schema):
+    id: int
+    case_id: int
+    author: AuthorOut
+    body: str
+    body_html: str
+    internal_only: bool
+    source: str
+    created_at: datetime
+    edited_at: datetime | None
+    documents: list[DocumentOut]
+    mention_warnings: list[str] = []
+
+
+class MessagePageOut(Schema):
+    items: list[MessageOut]
+    # Pass as ``before`` to get the previous page; null when this is the start of the thread.
+    next_before: int | None
+
+
+class MessageEditIn(Schema):
+    body: str
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    text: str
+    url: str
+    case_id: int | None
+    message_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPageOut(Schema):
+    items: list[NotificationOut]
+    unread: int
+
+
+class CountOut(Schema):
+    count: int
