@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -123,6 +124,18 @@ def execute(
     """
     try:
         task = result.task
+    except (ImportError, SuspiciousOperation) as error:
+        # The code for this task is gone (renamed, removed): retrying cannot help.
+        record_failure(
+            result.pk,
+            worker_id,
+            error_class=f"{type(error).__module__}.{type(error).__qualname__}",
+            message=f"The task {result.task_path} cannot be loaded: {error}",
+            traceback="".join(traceback_module.format_exception(error)),
+            permanent=True,
+        )
+        return False
+    try:
         args = list(result.args_kwargs.get("args", []))
         kwargs = dict(result.args_kwargs.get("kwargs", {}))
 

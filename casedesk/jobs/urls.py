@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, path
+
+from casedesk.jobs import views
 
 app_name = "jobs"
 
-
-def placeholder(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return render(request, "placeholder.html", {"title": request.path})
-
-
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("failed/", placeholder, name="failed"),
+    path("failed/", views.failed_jobs, name="failed"),
+    path("failed/replay/", views.replay_failed_jobs, name="replay_batch"),
+    path("failed/<int:failed_job_id>/", views.failed_job_detail, name="detail"),
+    path("failed/<int:failed_job_id>/replay/", views.replay_failed_job, name="replay"),
+    path("failed/<int:failed_job_id>/discard/", views.discard_failed_job, name="discard"),
 ]
