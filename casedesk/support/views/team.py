@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from casedesk.accounts.access import Viewer, team_agencies, viewer_from_request
+from casedesk.accounts.decorators import team_required
 from casedesk.accounts.models import Agency, Membership, User
 from casedesk.lib.errors import ActionError
 from casedesk.support import actions, stats
@@ -63,7 +63,7 @@ def _queue_context(conversations: QuerySet[Conversation]) -> dict[str, Any]:
     }
 
 
-@login_required
+@team_required
 def queue(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
     agency = current_agency(request, viewer)
@@ -75,7 +75,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "support/queue.html", context)
 
 
-@login_required
+@team_required
 def console(request: HttpRequest) -> HttpResponse:
     """Platform staff: agency teams' conversations with the platform desk."""
     viewer = viewer_from_request(request)
@@ -91,7 +91,7 @@ def _messages(conversation: Conversation) -> QuerySet[ConversationMessage]:
     return conversation.messages.select_related("author_user").order_by("id")
 
 
-@login_required
+@team_required
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
     viewer = viewer_from_request(request)
     conversation = access_conversation_as_team(viewer, conversation_id)
@@ -113,7 +113,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     return render(request, "support/conversation.html", context)
 
 
-@login_required
+@team_required
 def conversation_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """The transcript alone, polled by the conversation page."""
     viewer = viewer_from_request(request)
@@ -153,31 +153,31 @@ def _act(request: HttpRequest, conversation_id: int, action: str) -> HttpRespons
     return redirect("support:conversation", conversation_id=conversation.pk)
 
 
-@login_required
+@team_required
 @require_POST
 def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _act(request, conversation_id, "reply")
 
 
-@login_required
+@team_required
 @require_POST
 def claim(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _act(request, conversation_id, "claim")
 
 
-@login_required
+@team_required
 @require_POST
 def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _act(request, conversation_id, "assign")
 
 
-@login_required
+@team_required
 @require_POST
 def close(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _act(request, conversation_id, "close")
 
 
-@login_required
+@team_required
 @require_POST
 def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _act(request, conversation_id, "reopen")

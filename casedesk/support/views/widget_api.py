@@ -189,10 +189,14 @@ def widget_endpoint(
                     data=_parse_body(request),
                 )
                 if needs_visitor:
+                    # The header is the normal way; the body works too (navigator.sendBeacon).
+                    token = token or _string(call.data, "visitor_token", 500)
                     call.visitor = _visitor_from_token(call, token)
                     if call.visitor is None:
+                        # 404 like every other "not yours": a token of another agency or visitor
+                        # learns nothing about what exists.
                         raise ApiError(
-                            401,
+                            404,
                             "Your chat session has expired or belongs to another help desk. "
                             "Reload the page to start a new chat.",
                             "bad_token",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from casedesk.accounts.access import access_agency_as_manager, viewer_from_request
+from casedesk.accounts.decorators import team_required
 from casedesk.support import identity
 from casedesk.support.identity import origin_of
 from casedesk.support.models import WidgetSettings
@@ -62,7 +62,7 @@ class WidgetSettingsForm(forms.ModelForm):
         return value
 
 
-@login_required
+@team_required
 def widget_settings(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
     agency = access_agency_as_manager(viewer, current_agency(request, viewer).pk)
