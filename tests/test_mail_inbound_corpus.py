@@ -18,7 +18,7 @@ from casedesk.cases.actions import do_remove_contact_from_case
 from casedesk.cases.models import Document, Message, MessageSource
 from casedesk.mail.models import InboundEmail, InboundStatus, MatchedRule, ReplyToken
 from tests.conftest import Cast
-from tests.fixtures.eml.helpers import big_base64, deliver, load_eml, token_for
+from tests.fixtures.eml.helpers import big_base64, deliver, load_eml, posted, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_valid_reply_from_mail_client_is_posted_without_quotes(
     row = deliver(load_eml(fixture, **_tokens(cast)), run_tasks)
     assert row.status == InboundStatus.POSTED, row.reason
     assert row.matched_rule == MatchedRule.TOKEN
-    message = Message.objects.get(pk=row.message_id)
+    message = posted(row)
     assert message.case_id == cast.case_a.pk
     assert message.author_contact == getattr(cast, author)
     assert "wrote" not in message.body and "Can we move the shoot" not in message.body
@@ -55,16 +55,14 @@ def test_valid_reply_from_mail_client_is_posted_without_quotes(
 
 def test_gmail_reply_text(cast: Cast, run_tasks: Callable[[], int]) -> None:
     row = deliver(load_eml("gmail_reply.eml", **_tokens(cast)), run_tasks)
-    assert Message.objects.get(pk=row.message_id).body == "Thanks Bob, the new dates work for us."
+    assert posted(row).body == "Thanks Bob, the new dates work for us."
 
 
 def test_outlook_reply_keeps_sign_off_and_drops_header_block(
     cast: Cast, run_tasks: Callable[[], int]
 ) -> None:
     row = deliver(load_eml("outlook_reply.eml", **_tokens(cast)), run_tasks)
-    assert Message.objects.get(pk=row.message_id).body == (
-        "Hi Bob,\n\nThursday is fine. I will bring the samples.\n\nErin"
-    )
+    assert posted(row).body == ("Hi Bob,\n\nThursday is fine. I will bring the samples.\n\nErin")
 
 
 @pytest.mark.parametrize(
@@ -169,7 +167,7 @@ def test_duplicate_message_id_posts_once(cast: Cast, run_tasks: Callable[[], int
 def test_html_only_mail_becomes_safe_text(cast: Cast, run_tasks: Callable[[], int]) -> None:
     row = deliver(load_eml("html_only.eml", **_tokens(cast)), run_tasks)
     assert row.status == InboundStatus.POSTED
-    body = Message.objects.get(pk=row.message_id).body
+    body = posted(row).body
     assert "final" in body and "numbers" in body and "Carol" in body
     assert "<" not in body and "alert" not in body and "color:red" not in body
     assert "Can you send the numbers" not in body
@@ -187,7 +185,7 @@ def test_non_utf8_charsets_are_decoded(
 ) -> None:
     row = deliver(load_eml(fixture, **_tokens(cast)), run_tasks)
     assert row.status == InboundStatus.POSTED, row.reason
-    assert Message.objects.get(pk=row.message_id).body == expected
+    assert posted(row).body == expected
 
 
 def test_oversized_attachment_is_noted_and_sender_told(
@@ -198,7 +196,7 @@ def test_oversized_attachment_is_noted_and_sender_told(
     raw = load_eml("oversized_attachment.eml", big_payload=big_base64(5000), **_tokens(cast))
     row = deliver(raw, run_tasks)
     assert row.status == InboundStatus.POSTED
-    message = Message.objects.get(pk=row.message_id)
+    message = posted(row)
     assert "footage.mov" in message.body and "was not added" in message.body
     names = list(Document.objects.filter(message=message).values_list("name", flat=True))
     assert names == ["brief.txt"]
@@ -227,7 +225,7 @@ def test_reply_threads_by_subject_tag_as_last_resort(cast: Cast, run_tasks: Call
     row = deliver(raw, run_tasks)
     assert row.status == InboundStatus.POSTED, row.reason
     assert row.matched_rule == MatchedRule.SUBJECT_TAG
-    assert Message.objects.get(pk=row.message_id).case_id == cast.case_a.pk
+    assert posted(row).case_id == cast.case_a.pk
 
 
 def test_required_figures_over_the_whole_corpus(cast: Cast, run_tasks: Callable[[], int]) -> None:

@@ -179,7 +179,7 @@ class Attachment:
 
 
 def extract_attachments(message: EmailMessage) -> list[Attachment]:
-    found = []
+    found: list[Attachment] = []
     for part in message.iter_attachments():
         part = cast(EmailMessage, part)
         disposition = (part.get_content_disposition() or "").lower()
@@ -332,7 +332,7 @@ def _over_rate_limit(row: InboundEmail, *, agency_id: int | None) -> str | None:
 
 
 def _describe_inbound(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    row = InboundEmail.objects.filter(pk=args[0] if args else None).only("agency_id", "subject").first()
+    row = InboundEmail.objects.filter(pk=int(args[0]) if args else 0).only("agency_id", "subject").first()
     label = f"Inbound email {args[0] if args else '?'}"
     if row is not None and row.subject:
         label += f": {row.subject[:80]}"

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from base64 import b32encode
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -76,7 +76,7 @@ class ReplyToken(models.Model):
         return self.expires_at <= timezone.now()
 
     @staticmethod
-    def default_expiry() -> timezone.datetime:
+    def default_expiry() -> datetime:
         return timezone.now() + timedelta(days=REPLY_TOKEN_TTL_DAYS)
 
 

@@ -102,11 +102,10 @@ def schedule_message_notifications(message: Message) -> None:
     """
     if message.internal_only:
         return
-    contact_ids = (
-        CaseContact.objects.filter(case_id=message.case_id)
-        .exclude(contact_id=message.author_contact_id)
-        .values_list("contact_id", flat=True)
-    )
+    recipients = CaseContact.objects.filter(case_id=message.case_id)
+    if message.author_contact_id is not None:
+        recipients = recipients.exclude(contact_id=message.author_contact_id)
+    contact_ids = recipients.values_list("contact_id", flat=True)
     for contact_id in contact_ids:
         send_client_message_email.enqueue(message.pk, contact_id)
     if message.author_contact_id is not None:
@@ -129,7 +128,7 @@ def schedule_mention_email(notification: Notification) -> None:
 
 
 def _describe_message(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    message = Message.objects.select_related("case").filter(pk=args[0] if args else None).first()
+    message = Message.objects.select_related("case").filter(pk=int(args[0]) if args else 0).first()
     if message is None:
         return {"tenant_id": None, "label": f"Email about message {args[0] if args else '?'}", "url": ""}
     return {
@@ -140,7 +139,7 @@ def _describe_message(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str
 
 
 def _describe_notification(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    notification = Notification.objects.filter(pk=args[0] if args else None).first()
+    notification = Notification.objects.filter(pk=int(args[0]) if args else 0).first()
     if notification is None:
         return {"tenant_id": None, "label": "Mention email", "url": ""}
     return {"tenant_id": notification.agency_id, "label": "Mention email", "url": notification.url}

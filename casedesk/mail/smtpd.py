@@ -76,6 +76,8 @@ def make_controller(host: str, port: int) -> Controller:
 
 def start_embedded_smtpd(host: str, port: int) -> Callable[[], None]:
     """Start the inbound SMTP server in a thread of this process; returns a stop function."""
+    # aiosmtpd logs every SMTP command at INFO; keep warnings and errors only.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = make_controller(host, port)
     controller.start()
     log.info("inbound SMTP listening on %s:%s for @%s", host, port, settings.INBOUND_EMAIL_DOMAIN)

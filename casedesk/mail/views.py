@@ -44,8 +44,9 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
 def quarantine_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
     viewer = viewer_from_request(request)
     row = access.access_quarantined_email(viewer, inbound_id)
-    cases = Case.objects.filter(agency_id=row.agency_id).order_by("-updated_at")[:200]
-    contacts = Contact.objects.filter(agency_id=row.agency_id).order_by("name")
+    agency_id = row.agency_id or 0  # quarantined mail always has an agency (access checks it)
+    cases = Case.objects.filter(agency_id=agency_id).order_by("-updated_at")[:200]
+    contacts = Contact.objects.filter(agency_id=agency_id).order_by("name")
     form = QuarantineAcceptForm(
         request.POST or None,
         cases=cases,
@@ -68,7 +69,7 @@ def quarantine_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
         except ActionError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
     case_contact_ids = set(
-        CaseContact.objects.filter(case_id=row.case_id).values_list("contact_id", flat=True)
+        CaseContact.objects.filter(case_id=row.case_id or 0).values_list("contact_id", flat=True)
     )
     return render(
         request,
