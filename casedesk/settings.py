@@ -98,6 +98,17 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Under ASGI each request runs its sync view in a fresh thread, so persistent per-thread
+    # connections pile up until PostgreSQL refuses more ("too many clients"). A per-process pool
+    # bounds them and saves a connect per request (docs/deploy.md; issue 8's benchmark).
+    if int(os.environ.get("DATABASE_POOL_MAX_SIZE", 0)) > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", 2)),
+            "max_size": int(os.environ["DATABASE_POOL_MAX_SIZE"]),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", 30)),
+        }
     if os.environ.get("CASEDESK_TEST_DB_NAME"):
         DATABASES["default"]["TEST"] = {"NAME": os.environ["CASEDESK_TEST_DB_NAME"]}
 else:
