@@ -53,6 +53,8 @@ export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
 export REDIS_URL=redis://127.0.0.1:6379/$REDIS_DB
 export SECRET_KEY=$(cat "$DIR/secret_key")
 export DEBUG=0
+# A bounded connection pool per process (web: 2 workers x 20; see docs/deploy.md).
+export DATABASE_POOL_MAX_SIZE=${PROD_LOCAL_DB_POOL:-20}
 export CASEDESK_DEMO=0
 export CASEDESK_EMBEDDED_WORKER=0
 export CASEDESK_DATA_DIR=$DIR/data
