@@ -83,7 +83,7 @@ def test_password_reset_emails_a_working_link_to_site_url(cast: Cast, settings: 
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert mail.outbox[0].to == ["bob@acme.test"]
-    match = re.search(r"http://127\.0\.0\.1:8000(/accounts/password-reset/\S+/)", body)
+    match = re.search(r"http://127\.0\.0\.1:8000(/accounts/password-reset/\S+/)", str(body))
     assert match, body
     page = http.get(match.group(1), follow=True)
     assert "Choose a new password" in page.content.decode()

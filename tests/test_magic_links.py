@@ -144,7 +144,7 @@ def test_fresh_link_is_emailed_to_the_contact_and_works(
     assert "Check your email" in with_capture.content.decode()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [cast.erin.email]
-    found = re.search(r"http://127\.0\.0\.1:8000(/accounts/magic/[\w-]+/)", mail.outbox[0].body)
+    found = re.search(r"http://127\.0\.0\.1:8000(/accounts/magic/[\w-]+/)", str(mail.outbox[0].body))
     assert found, mail.outbox[0].body
     assert http.post(found.group(1)).status_code == 302
     assert "Spring campaign" in http.get("/my-cases/").content.decode()

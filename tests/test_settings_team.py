@@ -24,7 +24,7 @@ def invite_via_page(cast: Cast, capture: Any, email: str, role: str = "member") 
         response = cast.login(cast.alice).post(
             "/settings/team/invite/", {"agency": cast.agency_a.pk, "email": email, "role": role}
         )
-    found = re.search(r"http://127\.0\.0\.1:8000(/accounts/invitation/[\w-]+/)", mail.outbox[-1].body)
+    found = re.search(r"http://127\.0\.0\.1:8000(/accounts/invitation/[\w-]+/)", str(mail.outbox[-1].body))
     assert found, mail.outbox[-1].body
     return response, found.group(1)
 

@@ -29,6 +29,13 @@ def _widget_settings_url(agency: Agency) -> str:
         return ""
 
 
+def _actor(request: HttpRequest) -> User:
+    """The signed-in person behind a team page (``team_required`` has made sure there is one)."""
+    user = viewer_from_request(request).user
+    assert user is not None
+    return user
+
+
 def _team_url(agency: Agency) -> str:
     return f"{reverse('settings:team')}?agency={agency.pk}"
 
@@ -97,10 +104,10 @@ def invite(request: HttpRequest) -> HttpResponse:
         try:
             actions.do_invite_member(
                 agency=agency,
-                actor=viewer.user,
+                actor=_actor(request),
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-            )  # type: ignore[arg-type]
+            )
         except ActionError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -119,7 +126,9 @@ def change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
         messages.error(request, "Choose a role: owner, admin or member.")
     else:
         try:
-            actions.do_change_role(membership=membership, actor=viewer.user, role=form.cleaned_data["role"])  # type: ignore[arg-type]
+            actions.do_change_role(
+                membership=membership, actor=_actor(request), role=form.cleaned_data["role"]
+            )
         except ActionError as exc:
             messages.error(request, exc.message)
         else:
@@ -133,7 +142,7 @@ def _set_active(request: HttpRequest, membership_id: int, active: bool) -> HttpR
     viewer = viewer_from_request(request)
     membership = access_membership_as_manager(viewer, membership_id)
     try:
-        actions.do_set_membership_active(membership=membership, actor=viewer.user, active=active)  # type: ignore[arg-type]
+        actions.do_set_membership_active(membership=membership, actor=_actor(request), active=active)
     except ActionError as exc:
         messages.error(request, exc.message)
     else:
@@ -160,7 +169,7 @@ def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
     viewer = viewer_from_request(request)
     found = access_invitation_as_manager(viewer, invitation_id)
     try:
-        actions.do_revoke_invitation(invitation=found, actor=viewer.user)  # type: ignore[arg-type]
+        actions.do_revoke_invitation(invitation=found, actor=_actor(request))
     except ActionError as exc:
         messages.error(request, exc.message)
     else:

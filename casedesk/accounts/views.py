@@ -143,7 +143,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if found is None or not found.is_usable:
         response = render(request, "accounts/invitation_invalid.html", status=410)
         return _no_referrer(response)
-    signed_in = request.user if request.user.is_authenticated else None
+    signed_in = request.user if isinstance(request.user, User) and request.user.is_authenticated else None
     has_account = User.objects.filter(email__iexact=found.email).exists()
     form = AcceptInvitationForm(request.POST or None) if not has_account else None
     error = ""
@@ -152,7 +152,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             if has_account:
                 if signed_in is None:
                     raise ActionError(f"Sign in as {found.email} first, then accept the invitation.")
-                user = actions.do_accept_invitation(invitation=found, user=signed_in)  # type: ignore[arg-type]
+                user = actions.do_accept_invitation(invitation=found, user=signed_in)
             else:
                 assert form is not None
                 if not form.is_valid():
