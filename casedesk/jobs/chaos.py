@@ -69,10 +69,23 @@ def _claim_marker(path: Path) -> bool:
     return True
 
 
+def _database_down_window(folder: Path, name: str) -> None:
+    """While ``db_down_until`` is in the future, every fault point hits a refused connection."""
+    try:
+        until = float((folder / "db_down_until").read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return
+    if time.time() < until:
+        raise OperationalError(f"Injected fault at {name}: the database refused the connection.")
+
+
 def fault_point(name: str, key: str | int | None = None) -> None:
     """A named point where the chaos harness may inject a fault for the work item ``key``."""
     folder = chaos_dir()
-    if folder is None or key is None or (folder / "off").exists():
+    if folder is None or (folder / "off").exists():
+        return
+    _database_down_window(folder, name)
+    if key is None:
         return
     fired = folder / "fired"
     for index, fault in enumerate(_faults_for(folder, str(key))):

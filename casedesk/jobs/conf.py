@@ -46,3 +46,8 @@ def shutdown_grace_seconds() -> float:
 def poll_seconds() -> float:
     """How long an idle worker waits before looking for work again."""
     return _seconds("JOBS_POLL_SECONDS", 1.0)
+
+
+def backoff_scale() -> float:
+    """Multiplies every retry delay. 1 in production; the chaos harness uses a small value."""
+    return _seconds("JOBS_BACKOFF_SCALE", 1.0)

@@ -31,6 +31,7 @@ from django_tasks_db.compat import TaskContext, TaskResultStatus, normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from casedesk.jobs import conf
 from casedesk.jobs.models import FailedJob, FailedJobOrigin, TaskFailure
 from casedesk.jobs.policy import PermanentFailure, RetryPolicy, policy_for
 
@@ -234,7 +235,7 @@ def record_failure(
             )
             policy = policy_for(row.task_path)
             if policy.retryable and not permanent and attempt < policy.max_attempts:
-                delay = policy.delay_for(attempt, rng)
+                delay = policy.delay_for(attempt, rng) * conf.backoff_scale()
                 DBTaskResult.objects.filter(pk=row.pk).update(
                     status=TaskResultStatus.READY,
                     run_after=now + timedelta(seconds=delay),
