@@ -177,3 +177,19 @@ def test_fresh_links_are_rate_limited_per_contact_and_case(cast: Cast) -> None:
     _expire(link)
     assert do_send_fresh_magic_link(token=token, email=cast.erin.email) is True
     assert do_send_fresh_magic_link(token=token, email=cast.erin.email) is False
+
+
+def test_continue_needs_the_csrf_token_even_though_the_page_sends_origin_null(cast: Cast) -> None:
+    _, token = issue(cast)
+    http = HttpClient(enforce_csrf_checks=True)
+    page = http.get(f"/accounts/magic/{token}/")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert csrf
+    # A forged cross-site POST (no token) is refused, whatever its Origin.
+    assert http.post(f"/accounts/magic/{token}/", headers={"Origin": "null"}).status_code == 403
+    assert http.post(f"/accounts/magic/{token}/", headers={"Origin": "https://evil.test"}).status_code == 403
+    # The real form: no-referrer makes the browser send Origin: null; the token carries it.
+    real = http.post(
+        f"/accounts/magic/{token}/", {"csrfmiddlewaretoken": csrf.group(1)}, headers={"Origin": "null"}
+    )
+    assert real.status_code == 302

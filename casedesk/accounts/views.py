@@ -9,10 +9,13 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.decorators import decorator_from_middleware
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from casedesk.accounts import actions
@@ -53,6 +56,20 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 
+class _NullOriginCsrfMiddleware(CsrfViewMiddleware):
+    """CSRF protection for the magic-link forms, which live on ``Referrer-Policy: no-referrer``
+    pages: under that policy browsers send ``Origin: null`` with the form's POST, which Django's
+    origin check rejects. The CSRF token (cookie + form field) is still required and checked; only
+    the literal ``null`` origin is let through to that check. Any other origin is checked as usual.
+    """
+
+    def _origin_verified(self, request: HttpRequest) -> bool:
+        return request.META.get("HTTP_ORIGIN") == "null" or super()._origin_verified(request)
+
+
+_csrf_protect_null_origin = decorator_from_middleware(_NullOriginCsrfMiddleware)
+
+
 def _no_referrer(response: HttpResponse) -> HttpResponse:
     """Magic-link pages carry the token in their URL: never send it on as a Referer."""
     response["Referrer-Policy"] = "no-referrer"
@@ -76,7 +93,9 @@ def portal_case_url(case_id: int) -> str:
         return reverse("portal:detail", args=[case_id])
 
 
+@csrf_exempt  # checked by _csrf_protect_null_origin instead (see _NullOriginCsrfMiddleware)
 @never_cache
+@_csrf_protect_null_origin
 def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a Continue button and leaves the token alone (mail scanners follow GETs);
     POST exchanges the token for a grant in this browser's session and drops it from the URL."""
@@ -106,8 +125,10 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     return _no_referrer(redirect(portal_case_url(link.case_id)))
 
 
+@csrf_exempt  # checked by _csrf_protect_null_origin instead (see _NullOriginCsrfMiddleware)
 @never_cache
 @require_POST
+@_csrf_protect_null_origin
 def magic_link_fresh(request: HttpRequest, token: str) -> HttpResponse:
     """Email a fresh link. Same page whatever happened, so nobody learns which addresses exist."""
     form = FreshMagicLinkForm(request.POST)
