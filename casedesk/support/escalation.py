@@ -139,7 +139,7 @@ def escalate_conversation(conversation_id: int) -> int | None:
     """
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("agency", "visitor", "requesting_agency")
             .filter(pk=conversation_id)
             .first()
