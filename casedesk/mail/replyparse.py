@@ -31,7 +31,7 @@ _OPENERS = r"On|Le|Am|El|Il|Em|Op|Den|På|Pa|W\s+dniu|Vào|Dne|Dňa|Kl\.|Il\s+gi
 _VERBS = (
     r"wrote|sent|writes|a\s+écrit|a\s+ecrit|écrit|schrieb|geschrieben|escribió|escribio|ha\s+scritto|"
     r"scrisse|escreveu|escreveu|schreef|geschreven|skrev|skrivit|kirjoitti|napisał\(a\)|napisała|napisał|"
-    r"napisal|написал\(а\)|написала|написал|пишет|đã\s+viết|írta|napsal|yazdı|έγραψε|skriver"
+    r"napisal|pisze|napsala|написал\(а\)|написала|написал|пишет|đã\s+viết|írta|napsal|yazdı|έγραψε|skriver"
 )
 _VERB_END = re.compile(rf"(?:\b|^)(?:{_VERBS})(?:[^\n]{{0,120}}:|\s*:?)[\s\-*]*$", re.IGNORECASE)
 _OPENER_START = re.compile(rf"(?:^|(?<=[\s\-]))(?:{_OPENERS})\s", re.IGNORECASE)

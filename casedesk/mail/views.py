@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,6 +25,21 @@ from casedesk.mail.forms import DevReplyForm, EmailPreferencesForm, QuarantineAc
 from casedesk.mail.models import CapturedEmail
 
 
+def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like login_required, but a magic-link session (a contact with no account) gets a 404:
+    these pages belong to accounts, and sending that contact to a sign-in form would mislead."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if viewer_from_request(request).magic_grants:
+            raise Http404("Not found.")
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
@@ -30,7 +48,7 @@ def _user(request: HttpRequest) -> User:
 # --- Quarantine -----------------------------------------------------------------------------------
 
 
-@login_required
+@signed_in
 def quarantine_list(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
     if not viewer.memberships():
@@ -39,7 +57,7 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
     return render(request, "mail/quarantine_list.html", {"rows": rows})
 
 
-@login_required
+@signed_in
 @require_http_methods(["GET", "POST"])
 def quarantine_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
     viewer = viewer_from_request(request)
@@ -81,7 +99,7 @@ def quarantine_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
 # --- A person's email preferences -----------------------------------------------------------------
 
 
-@login_required
+@signed_in
 @require_http_methods(["GET", "POST"])
 def notification_settings(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -106,7 +124,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
 # --- The original of a message that came by email (team only) --------------------------------------
 
 
-@login_required
+@signed_in
 def original_email(request: HttpRequest, message_id: int) -> HttpResponse:
     row = access.access_original_email(viewer_from_request(request), message_id)
     template = (
