@@ -195,6 +195,14 @@ def access_message(viewer: Viewer, case: Case, message_id: int | str) -> Message
     return message
 
 
+def access_own_message(viewer: Viewer, case: Case, message_id: int | str) -> Message:
+    """A visible message the viewer wrote (to edit or delete); anyone else's is the same 404."""
+    message = access_message(viewer, case, message_id)
+    if viewer.user is None or message.author_user_id != viewer.user.pk:
+        raise Http404("No such message.")
+    return message
+
+
 def mentionable_teammates(viewer: Viewer, case: Case, query: str = "", limit: int = 8) -> list[User]:
     """Active teammates of the case's agency, for @ autocomplete. Team viewers only; never clients."""
     if not is_team_for_case(viewer, case):

@@ -34,7 +34,7 @@ from casedesk.lib.files import file_response
 @require_http_methods(["GET", "POST"])
 def documents_page(request: HttpRequest, case_id: int) -> HttpResponse:
     viewer = viewer_from_request(request)
-    if not viewer.is_authenticated_user:
+    if not viewer.is_authenticated_user and not viewer.magic_grants:
         return redirect_to_login(request.get_full_path())
     case = access_case_as_team(viewer, case_id)
     error: ActionError | None = None

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from casedesk.accounts.access import viewer_from_request
+from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import access_notification, unread_notification_count, visible_notifications
 from casedesk.cases.actions import do_mark_all_notifications_read, do_mark_notification_read
 from casedesk.cases.thread_views import wants_json
 
 
+def _bell_viewer(request: HttpRequest) -> Viewer | None:
+    """The bell belongs to team members (of any agency). No session: None (sign in); a client: 404."""
+    viewer = viewer_from_request(request)
+    if not viewer.is_authenticated_user and not viewer.magic_grants:
+        return None
+    if not viewer.memberships():
+        raise Http404("No such page.")
+    return viewer
+
+
 @require_GET
 def notifications_page(request: HttpRequest) -> HttpResponse:
-    viewer = viewer_from_request(request)
-    if not viewer.is_authenticated_user:
+    viewer = _bell_viewer(request)
+    if viewer is None:
         return redirect_to_login(request.get_full_path())
     notifications = visible_notifications(viewer).select_related("case").order_by("-created_at", "-id")[:100]
     return render(request, "cases/thread/notifications.html", {"notifications": notifications})
@@ -25,8 +35,8 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def notifications_count(request: HttpRequest) -> JsonResponse:
-    viewer = viewer_from_request(request)
-    if not viewer.is_authenticated_user or viewer.user is None:
+    viewer = _bell_viewer(request)
+    if viewer is None or viewer.user is None:
         return JsonResponse({"error": "Sign in to see your notifications."}, status=401)
     return JsonResponse({"unread": unread_notification_count(viewer.user.pk)})
 
@@ -34,8 +44,8 @@ def notifications_count(request: HttpRequest) -> JsonResponse:
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one read; with ``open=1`` go on to what it is about (the message)."""
-    viewer = viewer_from_request(request)
-    if not viewer.is_authenticated_user:
+    viewer = _bell_viewer(request)
+    if viewer is None:
         return redirect_to_login(request.get_full_path())
     notification = do_mark_notification_read(notification=access_notification(viewer, notification_id))
     if wants_json(request):
@@ -48,8 +58,8 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    viewer = viewer_from_request(request)
-    if not viewer.is_authenticated_user or viewer.user is None:
+    viewer = _bell_viewer(request)
+    if viewer is None or viewer.user is None:
         return redirect_to_login(request.get_full_path())
     count = do_mark_all_notifications_read(user=viewer.user)
     if wants_json(request):

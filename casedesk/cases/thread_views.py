@@ -21,6 +21,7 @@ from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import (
     access_case_as_team,
     access_message,
+    access_own_message,
     mentionable_teammates,
     visible_documents,
     visible_messages,
@@ -43,8 +44,9 @@ def error_json(error: ActionError) -> JsonResponse:
 
 
 def _team_viewer(request: HttpRequest) -> Viewer | None:
+    """None means "no session": sign in. A client's session is a viewer too, and gets the 404."""
     viewer = viewer_from_request(request)
-    return viewer if viewer.is_authenticated_user else None
+    return viewer if (viewer.is_authenticated_user or viewer.magic_grants) else None
 
 
 CLOSED_NOTE_TEAM = (
@@ -151,7 +153,7 @@ def edit_message(request: HttpRequest, case_id: int, message_id: int) -> HttpRes
     if viewer is None:
         return redirect_to_login(request.get_full_path())
     case = access_case_as_team(viewer, case_id)
-    message = access_message(viewer, case, message_id)
+    message = access_own_message(viewer, case, message_id)
     form = EditMessageForm(request.POST or None, initial={"body": message.body})
     error: ActionError | None = None
     if request.method == "POST" and form.is_valid() and viewer.user is not None:
@@ -178,10 +180,11 @@ def edit_message(request: HttpRequest, case_id: int, message_id: int) -> HttpRes
 @require_POST
 def delete_message(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
     viewer = _team_viewer(request)
-    if viewer is None or viewer.user is None:
+    if viewer is None:
         return redirect_to_login(request.get_full_path())
     case = access_case_as_team(viewer, case_id)
-    message = access_message(viewer, case, message_id)
+    message = access_own_message(viewer, case, message_id)
+    assert viewer.user is not None  # access_own_message: the viewer is the author
     try:
         do_delete_message(message=message, actor=viewer.user)
     except ActionError as exc:

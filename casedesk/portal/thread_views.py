@@ -15,7 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.accounts.models import Contact
-from casedesk.cases.access import access_case_as_client, access_message, visible_documents, visible_messages
+from casedesk.cases.access import (
+    access_case_as_client,
+    access_message,
+    access_own_message,
+    visible_documents,
+    visible_messages,
+)
 from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
 from casedesk.cases.forms import EditMessageForm, MessageForm
 from casedesk.cases.models import Case, CaseStatus
@@ -123,13 +129,12 @@ def edit_message(request: HttpRequest, case_id: int, message_id: int) -> HttpRes
     if viewer is None:
         return redirect_to_login(request.get_full_path())
     case, _contact = access_case_as_client(viewer, case_id)
-    message = access_message(viewer, case, message_id)
+    message = access_own_message(viewer, case, message_id)
     form = EditMessageForm(request.POST or None, initial={"body": message.body})
     error: ActionError | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            if viewer.user is None:
-                raise ActionError("You can only change messages you wrote.", code="not_author", status=403)
+            assert viewer.user is not None  # access_own_message: the viewer is the author
             message = do_edit_message(message=message, editor=viewer.user, body=form.cleaned_data["body"])
         except ActionError as exc:
             if _wants_json(request):
@@ -153,10 +158,9 @@ def delete_message(request: HttpRequest, case_id: int, message_id: int) -> HttpR
     if viewer is None:
         return redirect_to_login(request.get_full_path())
     case, _contact = access_case_as_client(viewer, case_id)
-    message = access_message(viewer, case, message_id)
+    message = access_own_message(viewer, case, message_id)
     try:
-        if viewer.user is None:
-            raise ActionError("You can only change messages you wrote.", code="not_author", status=403)
+        assert viewer.user is not None  # access_own_message: the viewer is the author
         do_delete_message(message=message, actor=viewer.user)
     except ActionError as exc:
         if _wants_json(request):
