@@ -451,17 +451,17 @@ class Harness:
                 if now >= next_kill:
                     if fleet.kill_one(self.rng):
                         self.injected["external_kill_9"] += 1
-                    next_kill = now + self.rng.uniform(2, 6)
+                    next_kill = now + self.rng.uniform(6, 12)
                 if now >= next_smtp and sink.up:
                     sink.stop()
                     self.injected["smtp_down"] += 1
                     smtp_back_at = now + self.rng.uniform(1.5, 4)
-                    next_smtp = now + self.rng.uniform(8, 15)
+                    next_smtp = now + self.rng.uniform(12, 20)
                 if now >= next_db and not db_back_at:
                     seconds = self.rng.uniform(1.5, 3)
                     self.database_down(seconds)
                     db_back_at = now + seconds
-                    next_db = now + self.rng.uniform(10, 20)
+                    next_db = now + self.rng.uniform(15, 25)
             time.sleep(0.5)
             try:
                 close_old_connections()
