@@ -49,11 +49,14 @@ def test_nothing_is_recorded_or_promised_when_the_transaction_rolls_back(cast: C
     assert not conversation.messages.filter(kind=MessageKind.BOT_NOTICE).exists()
 
 
+@pytest.mark.usefixtures("triage_stub")
 def test_escalation_opens_one_support_chat_case_with_transcript_identity_and_page(
-    cast: Cast, run_tasks: Callable[[], int], triage_stub: None
+    cast: Cast, run_tasks: Callable[[], int]
 ) -> None:
     visitor = Visitor.objects.create(agency=cast.agency_a, name="Sam Shopper", email="sam@example.com")
-    conversation = do_start_conversation(agency=cast.agency_a, visitor=visitor, page_url="http://testserver/s/acme/")
+    conversation = do_start_conversation(
+        agency=cast.agency_a, visitor=visitor, page_url="http://testserver/s/acme/"
+    )
     do_post_visitor_message(conversation=conversation, body="How do invoices work?")
     do_post_visitor_message(conversation=conversation, body="I want a human please")
     run_tasks()
@@ -111,7 +114,9 @@ def test_team_escalation_becomes_a_platform_case_under_the_requesting_agency(
     cast: Cast, run_tasks: Callable[[], int]
 ) -> None:
     visitor = Visitor.objects.create(agency=cast.platform, user=cast.bob, name=cast.bob.name)
-    conversation = do_start_conversation(agency=cast.platform, visitor=visitor, requesting_agency=cast.agency_a)
+    conversation = do_start_conversation(
+        agency=cast.platform, visitor=visitor, requesting_agency=cast.agency_a
+    )
     do_request_escalation(conversation=conversation)
     run_tasks()
     conversation.refresh_from_db()

@@ -36,10 +36,10 @@ def live_events(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return sent
 
 
+@pytest.mark.usefixtures("triage_stub")
 def test_customer_never_sees_internal_notes_added_to_the_escalated_case(
     cast: Cast,
     run_tasks: Callable[[], int],
-    triage_stub: None,
     live_events: list[Any],
     django_capture_on_commit_callbacks: Any,
 ) -> None:

@@ -8,6 +8,7 @@ person answering is always a safe outcome, a guessed answer is not.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass
 
@@ -48,8 +49,8 @@ def _reason_name(reason: object) -> str:
 def triage(question: str, agency_id: int | None) -> BotAnswer | BotEscalation:
     """Ask the engine; ``agency_id`` None means the platform's own help centre."""
     try:
-        from casedesk.support.triage import answer_question
-    except ImportError:
+        answer_question = importlib.import_module("casedesk.support.triage").answer_question
+    except (ImportError, AttributeError):
         logger.warning("The triage engine is not installed; escalating.")
         return BotEscalation(REASON_ENGINE_UNAVAILABLE, "The triage engine is not available.")
     try:
