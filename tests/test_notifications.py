@@ -1,0 +1,77 @@
+"""The bell: unread count in the sidebar, the list, mark read, mark all read, client replies."""
+
+from __future__ import annotations
+
+from casedesk.accounts.models import Membership
+from casedesk.cases.actions import do_post_message
+from casedesk.cases.models import Notification, NotificationKind
+from tests.conftest import Cast
+
+
+def _mention_bob(cast: Cast, times: int = 1) -> None:
+    for i in range(times):
+        do_post_message(case=cast.case_a, body=f"{i} @**Bob Member**", author_user=cast.alice)
+
+
+def test_bell_shows_the_unread_count(cast: Cast) -> None:
+    _mention_bob(cast, 2)
+    page = cast.login(cast.bob).get(f"/cases/{cast.case_a.pk}/messages/").content.decode()
+    assert '<span class="bell-count" id="bell-count">2</span>' in page
+    assert cast.login(cast.bob).get("/cases/notifications/count").json() == {"unread": 2}
+
+
+def test_mark_one_read_then_open_it(cast: Cast) -> None:
+    _mention_bob(cast, 2)
+    http = cast.login(cast.bob)
+    first = Notification.objects.filter(user=cast.bob).first()
+    assert first is not None
+    response = http.post(f"/cases/notifications/{first.pk}/read", {"open": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == first.url
+    assert http.get("/cases/notifications/count").json() == {"unread": 1}
+
+
+def test_mark_all_read(cast: Cast) -> None:
+    _mention_bob(cast, 3)
+    http = cast.login(cast.bob)
+    assert http.post("/cases/notifications/read-all").status_code == 302
+    assert http.get("/cases/notifications/count").json() == {"unread": 0}
+    page = http.get("/cases/notifications/").content.decode()
+    assert "Alice Owner mentioned you" in page
+    assert "notif-unread" not in page
+
+
+def test_someone_elses_notification_cannot_be_marked(cast: Cast) -> None:
+    _mention_bob(cast)
+    notification = Notification.objects.get(user=cast.bob)
+    assert cast.login(cast.alice).post(f"/cases/notifications/{notification.pk}/read").status_code == 404
+    notification.refresh_from_db()
+    assert notification.read_at is None
+
+
+def test_client_reply_notifies_the_team_members_on_the_case(cast: Cast) -> None:
+    do_post_message(
+        case=cast.case_a, body="Any news?", author_user=cast.carol_user, author_contact=cast.carol
+    )
+    rows = Notification.objects.filter(kind=NotificationKind.CLIENT_REPLY)
+    assert [n.user for n in rows] == [cast.bob]  # Bob is the one assigned to case_a
+    assert rows[0].text.startswith("Carol Client replied on case-1")
+
+
+def test_notifications_from_an_agency_you_left_are_hidden(cast: Cast) -> None:
+    _mention_bob(cast)
+    Membership.objects.filter(user=cast.bob, agency=cast.agency_a).update(is_active=False)
+    Membership.objects.create(user=cast.bob, agency=cast.agency_b)
+    http = cast.login(cast.bob)
+    assert http.get("/cases/notifications/count").json() == {"unread": 0}
+    assert "mentioned you" not in http.get("/cases/notifications/").content.decode()
+
+
+def test_api_lists_and_marks_notifications(cast: Cast) -> None:
+    _mention_bob(cast, 2)
+    http = cast.login(cast.bob)
+    data = http.get("/api/notifications").json()
+    assert data["unread"] == 2 and len(data["items"]) == 2
+    assert http.post(f"/api/notifications/{data['items'][0]['id']}/read").json()["read_at"] is not None
+    assert http.post("/api/notifications/read-all").json() == {"count": 1}
+    assert http.get("/api/notifications?unread=true").json() == {"items": [], "unread": 0}
