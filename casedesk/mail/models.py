@@ -18,6 +18,10 @@ from casedesk.cases.models import Case, Message, Notification
 REPLY_TOKEN_TTL_DAYS = 180
 
 
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
 def hash_reply_token(token: str) -> str:
     return hashlib.sha256(token.strip().lower().encode()).hexdigest()
 
@@ -39,7 +43,7 @@ class ReplyToken(models.Model):
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="reply_tokens")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reply_tokens")
-    salt = models.CharField(max_length=32, default=secrets.token_hex)
+    salt = models.CharField(max_length=32, default=new_salt)
     token_hash = models.CharField(max_length=64, unique=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
