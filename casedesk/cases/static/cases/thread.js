@@ -139,7 +139,6 @@
   var internal = document.getElementById("composer-internal");
   var errorBox = document.getElementById("composer-error");
   var sendBtn = document.getElementById("composer-send");
-  var maxBytes = Number(form.dataset.maxBytes || 0);
   var draftKey = form.dataset.draftKey;
 
   // Drafts survive a reload (this device only), and are dropped once sent.
@@ -164,6 +163,7 @@
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     showError("");
+    var maxBytes = Number(form.dataset.maxBytes || 0);
     if (files && maxBytes) {
       for (var i = 0; i < files.files.length; i++) {
         var f = files.files[i];
