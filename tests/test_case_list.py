@@ -175,3 +175,15 @@ def test_new_case_form_offers_only_this_agencys_clients_and_team(cast: Cast) -> 
     Membership.objects.create(user=outsider, agency=cast.agency_b)
     body = cast.login(cast.alice).get("/cases/").content.decode()
     assert "Globex" in body and "Bravo-only client" not in body and "Eve Bravo" not in body
+
+
+def test_on_a_case_page_the_sidebar_shows_the_cases_agency(cast: Cast) -> None:
+    http = _two_agency_user(cast)
+    http.post("/accounts/agency/", {"agency": cast.agency_b.pk})
+    response = http.get(f"/cases/{cast.case_a.pk}/", follow=True)
+    assert response.context["current_agency"] == cast.agency_a
+
+
+def test_without_a_choice_the_agency_joined_first_is_current(cast: Cast) -> None:
+    Membership.objects.create(user=cast.dave, agency=cast.agency_a, role=Role.MEMBER)  # joined A after B
+    assert titles(cast.login(cast.dave).get("/cases/")) == {"Umbrella launch"}

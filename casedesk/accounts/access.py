@@ -118,13 +118,23 @@ def _requested_agency_id(request: HttpRequest) -> str | None:
     return value or request.GET.get("agency") or None
 
 
+def _case_agency_id(request: HttpRequest) -> int | None:
+    """On a team case page (``cases:*`` with a ``case_id``), the case's agency is the current one."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.namespace != "cases" or "case_id" not in match.kwargs:
+        return None
+    from casedesk.cases.models import Case  # cases builds on accounts, not the other way round
+
+    return Case.objects.filter(pk=match.kwargs["case_id"]).values_list("agency_id", flat=True).first()
+
+
 def current_agency(request: HttpRequest, viewer: Viewer) -> Agency | None:
     """The agency a team page is about, without raising: ``?agency=`` if the viewer is on its
-    team, else the one chosen with the switcher (session), else the first by name."""
+    team, else the one chosen with the switcher (session), else the one they joined first."""
     agencies = team_agencies(viewer)
     if not agencies:
         return None
-    wanted: list[Any] = [_requested_agency_id(request)]
+    wanted: list[Any] = [_requested_agency_id(request), _case_agency_id(request)]
     if hasattr(request, "session"):
         wanted.append(request.session.get(AGENCY_SESSION_KEY))
     for value in wanted:
@@ -135,7 +145,8 @@ def current_agency(request: HttpRequest, viewer: Viewer) -> Agency | None:
         match = next((a for a in agencies if a.pk == agency_id), None)
         if match is not None:
             return match
-    return agencies[0]
+    first = min(viewer.memberships().values(), key=lambda m: (m.created_at, m.pk))
+    return first.agency
 
 
 def access_current_agency(request: HttpRequest, viewer: Viewer, *, manager: bool = False) -> Agency:
