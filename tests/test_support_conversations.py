@@ -232,3 +232,20 @@ def test_reconciler_surfaces_a_conversation_stuck_escalating_without_a_task(cast
     stuck = list(conversations_stuck_escalating())
     assert [item.args for item in stuck] == [[conversation.pk]]
     assert stuck[0].url == f"/support/conversations/{conversation.pk}/"
+
+
+def test_help_centre_pages_are_public_and_tenant_scoped(cast: Cast) -> None:
+    from django.test import Client as HttpClient
+
+    seed_help_articles()
+    HelpArticle.objects.create(
+        agency=cast.agency_a, slug="invoices", title="Acme invoices", body="**Monthly**."
+    )
+    HelpArticle.objects.create(agency=cast.agency_b, slug="secret", title="Bravo only", body="b")
+    http = HttpClient()
+    assert "Internal notes" in http.get("/help/").content.decode()
+    assert "<strong>Monthly</strong>" in http.get("/s/acme/help/invoices/").content.decode()
+    assert "Bravo only" not in http.get("/s/acme/help/").content.decode()
+    assert http.get("/s/acme/help/secret/").status_code == 404
+    assert http.get("/help/invoices/").status_code == 404
+    assert http.get("/s/platform/").status_code == 404
