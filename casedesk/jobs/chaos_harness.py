@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from pathlib import Path
@@ -316,7 +316,7 @@ class Harness:
                 "EMAIL_HOST": "127.0.0.1",
                 "EMAIL_PORT": str(sink.port),
                 "CASEDESK_JOBS_HEARTBEAT_SECONDS": "0.5",
-                "CASEDESK_JOBS_DEAD_AFTER_SECONDS": "3",
+                "CASEDESK_JOBS_DEAD_AFTER_SECONDS": "6",
                 "CASEDESK_JOBS_SWEEP_SECONDS": "1",
                 "CASEDESK_JOBS_RECONCILE_SECONDS": "5",
                 "CASEDESK_JOBS_BACKOFF_SCALE": "0.05",
@@ -432,7 +432,26 @@ class Harness:
 
     # -- phases --
 
-    def wait_until_quiet(self, fleet: Fleet, sink: Sink, *, inject: bool, bar: Any) -> None:
+    def request_some(self, pending: deque[int], budget_seconds: float) -> None:
+        """Ask for escalations for up to ``budget_seconds``, so faults overlap the requests."""
+        until = time.monotonic() + budget_seconds
+        while pending and time.monotonic() < until:
+            conversation_id = pending[0]
+            try:
+                self.path.request(conversation_id)
+                if self.rng.random() < DUPLICATE_RATE:
+                    with transaction.atomic():
+                        self.path.task.enqueue(conversation_id)
+                    self.injected["duplicate_delivery"] += 1
+            except DatabaseError:
+                connection.close()  # the database is "down": try this one again next tick
+                return
+            pending.popleft()
+
+    def wait_until_quiet(
+        self, fleet: Fleet, sink: Sink, *, inject: bool, bar: Any, pending: deque[int] | None = None
+    ) -> None:
+        pending = pending if pending is not None else deque()
         deadline = time.monotonic() + self.timeout
         quiet_checks = 0
         next_kill = time.monotonic() + self.rng.uniform(2, 5)
@@ -462,7 +481,10 @@ class Harness:
                     self.database_down(seconds)
                     db_back_at = now + seconds
                     next_db = now + self.rng.uniform(15, 25)
-            time.sleep(0.5)
+            if pending:
+                self.request_some(pending, 0.5)
+            else:
+                time.sleep(0.5)
             try:
                 close_old_connections()
                 live = self.live_tasks()
@@ -472,7 +494,7 @@ class Harness:
             except DatabaseError:
                 connection.close()
                 continue
-            if live == 0 and sink.up and not db_back_at:
+            if live == 0 and sink.up and not db_back_at and not pending:
                 quiet_checks += 1
                 if quiet_checks >= 3:
                     inject = False
@@ -501,13 +523,7 @@ class Harness:
         fleet.fill()
         bar = None if self.quiet else tqdm(total=self.count, desc="escalations", file=sys.stderr, unit="conv")
         try:
-            for conversation_id in self.ids:
-                self.path.request(conversation_id)
-                if self.rng.random() < DUPLICATE_RATE:
-                    with transaction.atomic():
-                        self.path.task.enqueue(conversation_id)
-                    self.injected["duplicate_delivery"] += 1
-            self.wait_until_quiet(fleet, sink, inject=True, bar=bar)
+            self.wait_until_quiet(fleet, sink, inject=True, bar=bar, pending=deque(self.ids))
             chaos_seconds = time.monotonic() - started
             first = self.snapshot(sink)
             delays = self.fault_to_failed_job_ms(first.pop("_open_jobs"))

@@ -80,18 +80,25 @@ class Heartbeat(threading.Thread):
         interval = conf.heartbeat_seconds()
         next_sweep = time.monotonic() + conf.sweep_seconds() * (0.5 + secrets.randbelow(100) / 100)
         next_reconcile = time.monotonic() + conf.reconcile_seconds() * (0.5 + secrets.randbelow(100) / 100)
+        # Sweep only after this worker has been connected for a full dead-after period: right
+        # after a database outage every worker's heartbeat looks stale, including live ones.
+        connected_since: float | None = time.monotonic()
         try:
             while not self.halt.wait(interval):
                 try:
                     self.beat()
                     now = time.monotonic()
-                    if self.run_sweeps and now >= next_sweep:
+                    if connected_since is None:
+                        connected_since = now
+                    steady = now - connected_since >= conf.dead_after_seconds()
+                    if self.run_sweeps and steady and now >= next_sweep:
                         next_sweep = now + conf.sweep_seconds()
                         sweep_dead_workers()
-                    if self.run_sweeps and now >= next_reconcile:
+                    if self.run_sweeps and steady and now >= next_reconcile:
                         next_reconcile = now + conf.reconcile_seconds()
                         run_reconciler()
                 except Exception as error:
+                    connected_since = None
                     logger.warning("Heartbeat of %s failed: %s", self.worker.worker_id, error)
                     with contextlib.suppress(DatabaseError):
                         connection.close()
