@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
@@ -19,7 +18,13 @@ class WebsocketCommunicator(ApplicationCommunicator):
     """
 
     def __init__(self, application: Any, path: str, headers: list[tuple[bytes, bytes]]) -> None:
-        scope = {"type": "websocket", "path": path, "query_string": b"", "headers": headers, "subprotocols": []}
+        scope = {
+            "type": "websocket",
+            "path": path,
+            "query_string": b"",
+            "headers": headers,
+            "subprotocols": [],
+        }
         super().__init__(application, scope)
 
     async def connect(self, timeout: float = 5) -> tuple[bool, Any]:

@@ -158,7 +158,7 @@ def test_missing_file_download_is_a_clear_404(cast: Cast) -> None:
         case=cast.case_a, body="x", author_user=cast.bob, files=[SimpleUploadedFile("gone.txt", b"hello")]
     )
     document = message.documents.get()
-    document.file.storage.delete(document.file.name)
+    document.file.storage.delete(str(document.file.name))
     response = HttpClient().get(f"/api/documents/{document.pk}/download", headers=bearer(cast, cast.bob))
     assert response.status_code == 404
     assert "“gone.txt” is missing from storage" in response.json()["detail"]

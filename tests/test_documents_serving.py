@@ -112,3 +112,28 @@ def test_upload_from_the_documents_tab(cast: Cast) -> None:
     missing = http.post(f"/cases/{cast.case_a.pk}/documents/", {}, headers={"Accept": "application/json"})
     assert missing.status_code == 400
     assert missing.json()["error"] == "Choose a file to upload."
+
+
+def test_under_asgi_files_stream_in_chunks_without_buffering(cast: Cast, tmp_path: object) -> None:
+    """Django turns a sync file iterator into one list under ASGI; ours must stay a chunked stream."""
+    import warnings
+
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    content = bytes(range(256)) * 1024  # 256 KB: four chunks
+    document = _attach(cast, "data.bin", content)
+    http = AsyncClient()
+    http.cookies = cast.login(cast.bob).cookies
+
+    async def fetch() -> tuple[int, list[bytes], bool]:
+        response = await http.get(f"/cases/documents/{document.pk}/download")
+        chunks = [chunk async for chunk in response.streaming_content]  # type: ignore[attr-defined]
+        return response.status_code, chunks, response.is_async  # type: ignore[attr-defined]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        status, chunks, is_async = async_to_sync(fetch)()
+    assert status == 200 and is_async
+    assert len(chunks) == 4
+    assert b"".join(chunks) == content

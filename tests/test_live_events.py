@@ -39,7 +39,9 @@ def test_team_sees_internal_events_and_clients_only_public_ones(cast: Cast, on_c
         magic, _ = await open_socket(sessions[2])
         for communicator in (team, client, magic):
             assert (await subscribe(communicator, cast.case_a.pk))["event"] == "subscribed"
-        await sync_to_async(on_commit)(do_post_message, case=cast.case_a, body="public", author_user=cast.alice)
+        await sync_to_async(on_commit)(
+            do_post_message, case=cast.case_a, body="public", author_user=cast.alice
+        )
         await sync_to_async(on_commit)(
             do_post_message, case=cast.case_a, body="secret", author_user=cast.alice, internal_only=True
         )
@@ -92,7 +94,9 @@ def test_removed_contact_stops_receiving_events_at_once(cast: Cast, on_commit: A
         magic, _ = await open_socket(session)
         await subscribe(magic, cast.case_a.pk)
         await sync_to_async(do_remove_contact_from_case)(case=cast.case_a, contact=cast.erin)
-        await sync_to_async(on_commit)(do_post_message, case=cast.case_a, body="after removal", author_user=cast.bob)
+        await sync_to_async(on_commit)(
+            do_post_message, case=cast.case_a, body="after removal", author_user=cast.bob
+        )
         events = await collect(magic)
         await magic.disconnect()
         return events
@@ -108,9 +112,15 @@ def test_edits_and_mentions_reach_the_right_people(cast: Cast, on_commit: Any) -
         carol, _ = await open_socket(sessions[1])
         await subscribe(carol, cast.case_a.pk)
         message = await sync_to_async(on_commit)(
-            do_post_message, case=cast.case_a, body="hey @**Bob Member**", author_user=cast.alice, internal_only=True
+            do_post_message,
+            case=cast.case_a,
+            body="hey @**Bob Member**",
+            author_user=cast.alice,
+            internal_only=True,
         )
-        await sync_to_async(on_commit)(do_edit_message, message=message, editor=cast.alice, body="hey @**Bob Member**!")
+        await sync_to_async(on_commit)(
+            do_edit_message, message=message, editor=cast.alice, body="hey @**Bob Member**!"
+        )
         result = (await collect(bob), await collect(carol))
         await bob.disconnect()
         await carol.disconnect()
@@ -133,7 +143,9 @@ def _redis_reachable() -> bool:
 @pytest.fixture
 def redis_layer(settings: Any) -> Iterator[str]:
     if not _redis_reachable():
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379; start redis-server to test the multi-process path.")
+        pytest.skip(
+            "Redis is not reachable at 127.0.0.1:6379; start redis-server to test the multi-process path."
+        )
     url = "redis://127.0.0.1:6379/0"
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [url]}}
@@ -160,9 +172,13 @@ def test_events_cross_processes_through_redis(cast: Cast, redis_layer: str) -> N
         client, _ = await open_socket(sessions[1])
         await subscribe(team, cast.case_a.pk)
         await subscribe(client, cast.case_a.pk)
-        await sync_to_async(subprocess.run)(
-            [sys.executable, "-c", script, str(cast.case_a.pk)], env=env, check=True, timeout=60
-        )
+
+        def publish_from_another_process() -> None:
+            subprocess.run(
+                [sys.executable, "-c", script, str(cast.case_a.pk)], env=env, check=True, timeout=60
+            )
+
+        await sync_to_async(publish_from_another_process)()
         result = (await collect(team, quiet=1.0), await collect(client, quiet=1.0))
         await team.disconnect()
         await client.disconnect()

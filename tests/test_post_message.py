@@ -14,6 +14,7 @@ from casedesk.cases.models import CaseStatus, Document, Message
 from casedesk.lib.errors import ActionError
 from tests.conftest import Cast
 
+
 class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -45,7 +46,9 @@ def test_team_member_posts_a_message_and_it_shows_in_the_thread(cast: Cast) -> N
 
 def test_empty_message_is_refused_with_a_sentence(cast: Cast) -> None:
     http = cast.login(cast.bob)
-    response = http.post(f"/cases/{cast.case_a.pk}/messages/", {"body": "   "}, headers={"Accept": "application/json"})
+    response = http.post(
+        f"/cases/{cast.case_a.pk}/messages/", {"body": "   "}, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "Write a message or attach a file before sending."
     assert not Message.objects.exists()
@@ -94,7 +97,9 @@ def test_type_is_sniffed_from_content_not_name(cast: Cast) -> None:
         body="files",
         author_user=cast.bob,
         files=[
-            SimpleUploadedFile("evil.png", b"<html><script>alert(1)</script></html>", content_type="image/png"),
+            SimpleUploadedFile(
+                "evil.png", b"<html><script>alert(1)</script></html>", content_type="image/png"
+            ),
             SimpleUploadedFile("photo.txt", PNG, content_type="text/plain"),
         ],
     )
@@ -105,7 +110,7 @@ def test_type_is_sniffed_from_content_not_name(cast: Cast) -> None:
 def test_html_and_script_in_markdown_never_render(cast: Cast) -> None:
     payload = (
         "<script>alert('x')</script> <img src=x onerror=alert(1)> "
-        "[click](javascript:alert(1)) <a href=\"https://evil.test\" onclick=\"x()\">a</a> [ok](https://ok.test)"
+        '[click](javascript:alert(1)) <a href="https://evil.test" onclick="x()">a</a> [ok](https://ok.test)'
     )
     message = do_post_message(case=cast.case_a, body=payload, author_user=cast.bob)
     html = message.body_html
@@ -147,7 +152,9 @@ def test_team_can_post_to_a_closed_case_which_stays_closed(cast: Cast) -> None:
     http = cast.login(cast.bob)
     page = http.get(f"/cases/{cast.case_a.pk}/messages/")
     assert "This case is closed. You can still post" in page.content.decode()
-    assert http.post(f"/cases/{cast.case_a.pk}/messages/", {"body": "Final invoice attached"}).status_code == 302
+    assert (
+        http.post(f"/cases/{cast.case_a.pk}/messages/", {"body": "Final invoice attached"}).status_code == 302
+    )
     cast.case_a.refresh_from_db()
     assert cast.case_a.status == CaseStatus.CLOSED
 
@@ -161,7 +168,9 @@ def test_client_cannot_post_an_internal_message(cast: Cast) -> None:
 
 
 def test_client_messages_are_marked_as_client_for_the_team(cast: Cast) -> None:
-    do_post_message(case=cast.case_a, body="From Carol", author_user=cast.carol_user, author_contact=cast.carol)
+    do_post_message(
+        case=cast.case_a, body="From Carol", author_user=cast.carol_user, author_contact=cast.carol
+    )
     page = cast.login(cast.bob).get(f"/cases/{cast.case_a.pk}/messages/").content.decode()
     assert 'class="msg msg-client"' in page
     assert '<span class="tag tag-client">Client</span>' in page
@@ -180,7 +189,7 @@ def test_magic_link_client_replies_with_an_attachment(cast: Cast) -> None:
 
 
 def test_empty_file_is_refused_naming_it(cast: Cast) -> None:
-    with pytest.raises(ActionError, match="“notes.txt” is empty"):
+    with pytest.raises(ActionError, match=r"“notes\.txt” is empty"):
         do_post_message(
             case=cast.case_a, body="x", author_user=cast.bob, files=[SimpleUploadedFile("notes.txt", b"")]
         )

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from ninja import File, Form, NinjaAPI, Query, Router, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -329,7 +331,7 @@ def upload_document(
 
 
 @router.get("/documents/{document_id}/download", response={200: None, **ERRORS}, url_name="document_download")
-def download_document(request: HttpRequest, document_id: int) -> HttpResponse:
+def download_document(request: HttpRequest, document_id: int) -> HttpResponseBase:
     """The file itself, streamed as an attachment (``nosniff``, sandboxing CSP)."""
     document = access_document(request_viewer(request), document_id)
     try:
@@ -341,7 +343,13 @@ def download_document(request: HttpRequest, document_id: int) -> HttpResponse:
             code="file_missing",
             status=404,
         ) from None
-    return file_response(fileobj, filename=document.name, content_type=document.content_type, inline=False)
+    return file_response(
+        fileobj,
+        filename=document.name,
+        content_type=document.content_type,
+        inline=False,
+        asynchronous=isinstance(request, ASGIRequest),
+    )
 
 
 # --- notifications -----------------------------------------------------------------------------

@@ -204,8 +204,8 @@ def resolve_mentions(*, case: Case, text: str, author_user: User | None) -> Ment
     warnings: list[str] = []
     agency_name = case.agency.name
     for name in names:
-        membership = by_key.get(name.lower())
-        if membership is None:
+        found = by_key.get(name.lower())
+        if found is None:
             is_client = Contact.objects.filter(agency_id=case.agency_id, name__iexact=name).exists() or (
                 "@" in name and Contact.objects.filter(agency_id=case.agency_id, email__iexact=name).exists()
             )
@@ -220,8 +220,8 @@ def resolve_mentions(*, case: Case, text: str, author_user: User | None) -> Ment
                     "Pick a teammate from the list that appears when you type @."
                 )
             continue
-        user = membership.user
-        if not (membership.is_active and user.is_active):
+        user = found.user
+        if not (found.is_active and user.is_active):
             warnings.append(
                 f"{user.name} no longer has access to {agency_name} cases, so they were not notified."
             )

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.contrib.auth.views import redirect_to_login
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -73,7 +75,7 @@ def documents_page(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-def _serve(request: HttpRequest, document: Document, *, inline: bool) -> HttpResponse:
+def _serve(request: HttpRequest, document: Document, *, inline: bool) -> HttpResponseBase:
     try:
         fileobj = document.file.open("rb")
     except (FileNotFoundError, OSError, ValueError):
@@ -83,7 +85,13 @@ def _serve(request: HttpRequest, document: Document, *, inline: bool) -> HttpRes
             {"document": document},
             status=404,
         )
-    return file_response(fileobj, filename=document.name, content_type=document.content_type, inline=inline)
+    return file_response(
+        fileobj,
+        filename=document.name,
+        content_type=document.content_type,
+        inline=inline,
+        asynchronous=isinstance(request, ASGIRequest),
+    )
 
 
 def _needs_sign_in(request: HttpRequest) -> bool:
@@ -92,7 +100,7 @@ def _needs_sign_in(request: HttpRequest) -> bool:
 
 
 @require_GET
-def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
+def document_download(request: HttpRequest, document_id: int) -> HttpResponseBase:
     if _needs_sign_in(request):
         return redirect_to_login(request.get_full_path())
     document = access_document(viewer_from_request(request), document_id)
@@ -101,7 +109,7 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
 
 @require_GET
 @xframe_options_sameorigin
-def document_inline(request: HttpRequest, document_id: int) -> HttpResponse:
+def document_inline(request: HttpRequest, document_id: int) -> HttpResponseBase:
     """For thumbnails and previews; unsafe types still come back as a download."""
     if _needs_sign_in(request):
         return redirect_to_login(request.get_full_path())
@@ -110,7 +118,7 @@ def document_inline(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 @require_GET
-def document_share(request: HttpRequest, token: str) -> HttpResponse:
+def document_share(request: HttpRequest, token: str) -> HttpResponseBase:
     """A share link: opens the file for anyone who may see the case, checked on every fetch."""
     if _needs_sign_in(request):
         return redirect_to_login(request.get_full_path())

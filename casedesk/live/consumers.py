@@ -93,7 +93,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         payload = message.get("payload") or {}
         case_id = payload.get("case")
         client_group = case_client_group(case_id) if case_id is not None else None
-        if client_group is not None and client_group in self.client_cases:
+        if case_id is not None and client_group is not None and client_group in self.client_cases:
             # Re-check a client's access before forwarding: links get revoked, contacts removed.
             still = await database_sync_to_async(_subscription_for)(self.scope, int(case_id))
             if still != client_group:
