@@ -74,3 +74,37 @@ def machine_info() -> dict[str, Any]:
         "redis": _version(["redis-server", "--version"]),
         "load_average_at_start": load_average(),
     }
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used (None when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    # After the ")" of the command name, utime and stime are the 12th and 13th fields.
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and all its descendants."""
+    found = [pid]
+    for child in children_of(pid):
+        found.extend(process_tree(child))
+    return found
+
+
+def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, dict[int, float]]:
+    return {
+        name: {pid: cpu for pid in pids if (cpu := process_cpu_seconds(pid)) is not None}
+        for name, pids in groups.items()
+    }
+
+
+def cpu_delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds per group between two snapshots (a process new in ``after`` counts from zero)."""
+    return {
+        name: round(sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in after[name].items()), 3)
+        for name in after
+    }

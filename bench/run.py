@@ -27,6 +27,7 @@ from bench.stats import format_table, ratio
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+CPU_GROUPS = ["web", "worker-1", "worker-2", "postgres", "mailsink", "load_generator"]
 ALL = ["post", "live", "thread", "inbound", "triage", "connections", "peer"]
 
 
@@ -88,7 +89,7 @@ def render(report: dict[str, Any]) -> str:
     rows = []
     for row in res.get("post", []):
         if row.get("status") != "ok":
-            rows.append(["post", "—", row["status"], *["—"] * 9])
+            rows.append(["post", "—", row["status"], *["—"] * 11])
             continue
         theirs = peer_res.get("post", {}).get(str(row["concurrency"]), {})
         meets = None
@@ -104,6 +105,8 @@ def render(report: dict[str, Any]) -> str:
                 row["p99_ms"],
                 row["errors"],
                 row["end_to_end_msgs_per_s"],
+                row.get("cpu_ms_per_msg_total"),
+                row.get("cpu_bound_msgs_per_s"),
                 row["share_of_ceiling_pct"],
                 theirs.get("msgs_per_s"),
                 ratio(_num(row["msgs_per_s"]), _num(theirs.get("msgs_per_s"))),
@@ -124,6 +127,8 @@ def render(report: dict[str, Any]) -> str:
                     "p99 ms",
                     "errors",
                     "incl. email drain msgs/s",
+                    "CPU ms/msg",
+                    "CPU-bound msgs/s",
                     "% of INSERT ceiling",
                     "helpdesk msgs/s",
                     "casedesk/helpdesk",
@@ -131,6 +136,14 @@ def render(report: dict[str, Any]) -> str:
                 ],
             )
         )
+    breakdown = [
+        [row["concurrency"], *[row.get(f"cpu_ms_per_msg_{k}") for k in CPU_GROUPS]]
+        for row in res.get("post", [])
+        if row.get("status") == "ok"
+    ]
+    if breakdown:
+        out.append("\nCPU ms per posted message, by process (including the email drain after the load):\n")
+        out.append(format_table(breakdown, ["clients", *CPU_GROUPS]))
     rows = []
     for row in res.get("live", []):
         if row.get("status") != "ok":
@@ -259,7 +272,18 @@ def main(argv: list[str] | None = None) -> int:
         site = seed_site(cfg.thread_sizes)
         dsn = env["DATABASE_URL"].replace("postgres://", "postgresql://")
         steps: list[tuple[str, Any]] = [
-            ("post", lambda: scenarios.scenario_post(cfg, site, dsn, prod.mails_sent, progress)),
+            (
+                "post",
+                lambda: scenarios.scenario_post(
+                    cfg,
+                    site,
+                    dsn,
+                    prod.mails_sent,
+                    progress,
+                    {n: prod.pid(n) for n in ("web", "worker-1", "worker-2", "mailsink")},
+                    args.database,
+                ),
+            ),
             ("live", lambda: scenarios.scenario_live(cfg, site, progress)),
             ("thread", lambda: scenarios.scenario_thread(cfg, site, progress)),
             (

@@ -6,6 +6,7 @@ this checkout returns a row with ``status`` saying so, never a made-up figure.
 
 from __future__ import annotations
 
+import email.policy
 import json
 import os
 import resource
@@ -164,6 +165,18 @@ def failed_tasks() -> int:
     return DBTaskResult.objects.filter(status="FAILED").count()
 
 
+def cpu_groups(process_pids: dict[str, int | None], database: str) -> dict[str, list[int]]:
+    """Pids to account CPU to: each prod-local process with its children, and the PostgreSQL
+    backends connected to the benchmark's database (other databases' backends are not ours)."""
+    from django.db import connection
+
+    groups = {name: hardware.process_tree(pid) for name, pid in process_pids.items() if pid}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
+        groups["postgres"] = [row[0] for row in cursor.fetchall()]
+    return groups
+
+
 # --- 1. Post a message -------------------------------------------------------------------------
 
 
@@ -174,7 +187,13 @@ def ceiling(dsn: str, concurrency: int, requests: int, seconds: float) -> dict[s
 
 
 def scenario_post(
-    cfg: Config, site: BenchSite, dsn: str, mails_sent: Callable[[], int], progress: Progress
+    cfg: Config,
+    site: BenchSite,
+    dsn: str,
+    mails_sent: Callable[[], int],
+    progress: Progress,
+    process_pids: dict[str, int | None] | None = None,
+    database: str = "",
 ) -> list[dict[str, Any]]:
     headers = cookie_auth(site.owner_id)
     target = post_target(cfg, site, headers)
@@ -200,6 +219,8 @@ def scenario_post(
                 progress(f"1 post: c={concurrency} round {round_no + 1}/{cfg.rounds}")
                 mails_before = mails_sent()
                 failed_before = failed_tasks()
+                groups = cpu_groups(process_pids or {}, database)
+                cpu_before = hardware.cpu_snapshot(groups)
                 load = _load()
                 result = run_json(
                     "bench.loadgen",
@@ -215,6 +236,11 @@ def scenario_post(
                     cfg.post_seconds + 120,
                 )
                 drain, retrying = wait_for_queue(180)
+                groups_after = cpu_groups(process_pids or {}, database)
+                for name, pids in groups.items():
+                    groups_after[name] = sorted(set(groups_after.get(name, [])) | set(pids))
+                cpu = hardware.cpu_delta(cpu_before, hardware.cpu_snapshot(groups_after))
+                cpu["load generator"] = result["client_cpu_seconds"]
                 time.sleep(1.2)  # the mail sink writes its count twice a second
                 lat = latency_summary(result["latencies_ms"])
                 ok = result["ok"]
@@ -235,10 +261,22 @@ def scenario_post(
                         "client_cpu_s": result["client_cpu_seconds"],
                         "wall_s": result["wall_seconds"],
                         "load_avg_1m": load[0] if load else None,
+                        # CPU spent per posted message, by process type, including the email
+                        # drain after the load: independent of how busy the machine was.
+                        **{
+                            f"cpu_ms_per_msg_{k.replace(' ', '_')}": round(1000 * v / ok, 2) if ok else None
+                            for k, v in cpu.items()
+                        },
+                        "cpu_ms_per_msg_total": round(1000 * sum(cpu.values()) / ok, 2) if ok else None,
                         "error_samples": result["errors"][:2],
                     }
                 )
             summary = median_of_rounds(rounds)
+            cores = os.cpu_count() or 1
+            total_cpu = summary.get("cpu_ms_per_msg_total")
+            # What the measured CPU cost per message allows on this many idle cores: an upper
+            # bound (it ignores waiting on locks and disk), independent of other load.
+            summary["cpu_bound_msgs_per_s"] = round(cores * 1000 / total_cpu, 1) if total_cpu else None
             progress(f"1 post: ceiling at c={concurrency}")
             top = ceiling(dsn, concurrency, 100_000, min(cfg.post_seconds, 10))
             summary.update(
@@ -454,7 +492,8 @@ def build_reply(sender: str, to: str, subject: str, nonce: str) -> bytes:
         f"Thanks, here is the signed brief ({nonce}).\n\nOn Monday, Bench Agency wrote:\n> Please sign it.\n"
     )
     message.add_attachment(_pdf_bytes(), maintype="application", subtype="pdf", filename=f"brief-{nonce}.pdf")
-    return bytes(message)
+    # CRLF line ends: smtplib sends bytes as they are, and SMTP lines end in CRLF.
+    return message.as_bytes(policy=email.policy.SMTP)
 
 
 def scenario_inbound(
