@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -49,11 +50,13 @@ def test_team_posts_client_sees_it_live_never_the_note_and_bell_counts_the_menti
             "#composer-files",
             files=[{"name": "brief.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% brief\n"}],
         )
+        started = time.monotonic()
         alice.click("#composer-send")
-        alice.wait_for_selector("article.msg:has-text('Here is the brief')")
 
         # The client sees it appear without a reload, with its attachment.
         carol.wait_for_selector("article.msg:has-text('Here is the brief')", timeout=5_000)
+        print(f"live delivery to the client's page: {(time.monotonic() - started) * 1000:.0f} ms after Send")
+        alice.wait_for_selector("article.msg:has-text('Here is the brief')")
         assert carol.locator("article.msg a.msg-file-name", has_text="brief.pdf").count() == 1
 
         # The mentioned teammate's bell goes up, live.

@@ -102,7 +102,7 @@
       editor.className = "msg-editor";
       editor.innerHTML = '<label class="composer-label">Edit message<textarea name="body" rows="4"></textarea></label>' +
         '<p class="composer-error" role="alert" hidden></p>' +
-        '<div class="composer-bar"><button type="submit" class="button">Save</button> <button type="button" class="link msg-cancel">Cancel</button></div>';
+        '<div class="composer-bar"><button type="submit" class="btn btn-primary btn-small">Save</button> <button type="button" class="link msg-cancel">Cancel</button></div>';
       editor.querySelector("textarea").value = src ? src.content.textContent : "";
       article.querySelector(".msg-body").after(editor);
       editor.querySelector("textarea").focus();
