@@ -1,0 +1,88 @@
+"""``casedesk eval-triage PATH --json [--shots K] [--engine E] [--seed S] [--out DIR]``.
+
+Measures the triage engine on a CLINC150-format data set (see casedesk/support/triage/evaluation.py
+and docs/triage.md). Progress goes to stderr, the report to stdout; the report (JSON) and a
+precision–coverage plot (PNG) are also written to ``--out`` (default var/eval/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from casedesk.support.triage.encoders import EmbeddingsUnavailable
+from casedesk.support.triage.engine import ENGINES
+from casedesk.support.triage.evaluation import TARGET_OOS_RECALL, DatasetError, run_eval
+
+
+class Command(BaseCommand):
+    help = "Evaluate triage on a CLINC150-format data set: threshold from val, figures from test."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path, help="A JSON file in the CLINC150 format.")
+        parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+        parser.add_argument("--shots", type=int, default=None, help="Build each entry from K train examples.")
+        parser.add_argument(
+            "--engine", choices=ENGINES, default=None, help="Default: settings.TRIAGE_ENGINE."
+        )
+        parser.add_argument("--seed", type=int, default=0, help="Seed for drawing the --shots examples.")
+        parser.add_argument(
+            "--out", type=Path, default=Path("var/eval"), help="Where the report and plot go."
+        )
+        parser.add_argument(
+            "--target-oos-recall",
+            type=float,
+            default=TARGET_OOS_RECALL,
+            help="OOS recall on val that the threshold is chosen to reach (default 0.8).",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["shots"] is not None and options["shots"] < 1:
+            raise CommandError("--shots must be at least 1.")
+        engine = options["engine"] or getattr(settings, "TRIAGE_ENGINE", "lexical")
+        # Latency is reported per question on one core: keep numeric libraries single-threaded.
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(variable, "1")
+        if engine != "lexical":
+            try:
+                import torch
+
+                torch.set_num_threads(1)
+            except ImportError:
+                pass
+        progress_factory = None
+        if not options["no_progress"]:
+            from tqdm import tqdm
+
+            def progress_factory(iterable: Any = None, **kwargs: Any) -> Any:
+                return tqdm(iterable, file=sys.stderr, dynamic_ncols=True, **kwargs)
+
+        try:
+            report = run_eval(
+                options["path"],
+                engine=engine,
+                shots=options["shots"],
+                seed=options["seed"],
+                out_dir=options["out"],
+                target_recall=options["target_oos_recall"],
+                progress_factory=progress_factory,
+            )
+        except (DatasetError, EmbeddingsUnavailable) as error:
+            raise CommandError(str(error)) from error
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        self.stdout.write(
+            f"{report['engine']} ({'full' if not report['shots'] else str(report['shots']) + ' shots'}): "
+            f"in-scope accuracy {report['in_scope_accuracy']:.1%}, OOS recall {report['oos_recall']:.1%}, "
+            f"answered precision {report['answered_precision']:.1%}, "
+            f"p50/p99 {report['latency_ms_p50']:.1f}/{report['latency_ms_p99']:.1f} ms, "
+            f"threshold {report['threshold']}, build {report['build_seconds']} s. Plot: {report['plot']}"
+        )

@@ -1,0 +1,245 @@
+"""The triage engine: a pure function of (question, index) → an answer or an escalation.
+
+``build_index(entries)`` learns, from each help entry's example questions, title and passages, a
+linear one-vs-rest classifier (scikit-learn's ``LinearSVC``) over the chosen encoder's features.
+``triage(question, index)`` then:
+
+1. escalates at once on an explicit request for a person (``human.is_human_request``);
+2. escalates if the help centre is empty;
+3. picks the entry whose one-vs-rest score is highest and answers with that entry's best passage
+   only if the score reaches the index's threshold; otherwise it escalates (low confidence).
+
+A one-vs-rest score asks "is this question about *this* entry rather than any other?", which keeps
+its scale roughly the same whether a help centre has 5 entries or 150; that is what lets one
+calibrated default threshold per engine (``DEFAULT_THRESHOLDS``) ship with the product. How the
+defaults were chosen is in docs/triage.md.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.svm import LinearSVC
+
+from casedesk.support.triage.encoders import Encoder, Matrix, make_encoder
+from casedesk.support.triage.human import is_human_request
+
+ENGINES = ("lexical", "embeddings", "combined")
+
+# The product's escalation thresholds, one per engine, on the one-vs-rest score. Chosen by
+# `casedesk eval-triage data_full.json --engine E` on CLINC150's val + oos_val splits only: the
+# lowest score that escalates at least 80 % of oos_val (see docs/triage.md for the runs).
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "lexical": -0.29,
+    "embeddings": -0.32,
+    "combined": -0.32,
+}
+
+# Regularisation of the linear classifier; picked on CLINC150 val (docs/triage.md).
+CLASSIFIER_C = 1.0
+
+# A one-vs-rest score means "this entry rather than anything else"; in a small help centre there
+# is little "else" to learn from, and every question looks like one of the few entries. These
+# generic, off-topic lines stand in for "anything else" as an extra class that is never answered,
+# so small help centres score on about the scale the thresholds were calibrated on (150 entries).
+# Help centres with MIN_ENTRIES_WITHOUT_BACKGROUND entries or more (the CLINC150 eval) do not use it.
+BACKGROUND_QUESTIONS = (
+    "what is the weather like today", "will it rain tomorrow", "tell me a joke",
+    "who won the football game last night", "what is the capital of australia",
+    "how many calories are in an apple", "recommend a good movie to watch", "what time is it in tokyo",
+    "how do I cook rice", "translate hello into japanese", "what is the meaning of life",
+    "play some music", "how tall is mount everest", "set an alarm for seven",
+    "what's a good name for a dog", "how far away is the moon", "who wrote hamlet", "hello", "hi there",
+    "thanks, bye", "good morning", "how are you today", "what's your favourite colour",
+    "where is the nearest restaurant", "book a table for two tonight", "find me a flight to rome",
+    "how long should I boil an egg", "what is two plus two", "convert ten miles to kilometres",
+    "who is the president of france", "when was the eiffel tower built", "what's the score of the game",
+    "how do I get rid of hiccups", "suggest a recipe for dinner", "what's on tv tonight",
+    "is it going to snow this weekend", "what is the population of brazil", "how old is the universe",
+    "what should I name my cat", "give me a fun fact", "what is the speed of light",
+    "what's the best pizza topping", "how do I tie a tie", "recommend a book to read",
+    "what day is it today", "how many ounces in a cup", "who painted the mona lisa",
+    "what is the tallest building in the world", "sing me a song", "flip a coin",
+    "roll a dice", "what's the traffic like on my commute", "how do I change a flat tyre",
+    "what is photosynthesis", "spell necessary", "what rhymes with orange", "tell me a story",
+    "are you a robot", "what can you do", "i'm bored",
+)  # fmt: skip
+MIN_ENTRIES_WITHOUT_BACKGROUND = 30
+
+
+class EscalationReason(enum.StrEnum):
+    LOW_CONFIDENCE = "low_confidence"
+    HUMAN_REQUESTED = "human_requested"
+    EMPTY_HELP_CENTRE = "empty_help_centre"
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    """One thing the help centre can answer: an article (or, in the eval, one intent label)."""
+
+    key: str
+    title: str
+    passages: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class TriageAnswer:
+    entry_key: str
+    title: str
+    passage: str
+    score: float
+    url: str
+
+
+@dataclass(frozen=True)
+class TriageEscalation:
+    reason: EscalationReason
+    detail: str = ""
+
+
+@dataclass
+class TriageIndex:
+    """What ``build_index`` returns; treat it as opaque and immutable once built."""
+
+    entries: list[HelpEntry]
+    engine: str
+    threshold: float
+    encoder: Encoder | None = None
+    classifier: LinearSVC | None = None
+    # The classifier's weights as a C-ordered (features × classes) array: ``decision_function``
+    # would copy the transposed coefficients on every call (~25 ms for 150 entries).
+    weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    intercept: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # classifier class number → entry position; -1 for the background class.
+    class_entry: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    # per entry: (passage texts, their feature rows)
+    passages: list[tuple[list[str], Matrix]] = field(default_factory=list)
+    build_seconds: float = 0.0
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.entries
+
+    def score(self, questions: Sequence[str]) -> tuple[np.ndarray, np.ndarray, Matrix]:
+        """Best entry position (-1 = none) and its score for each question, plus their features."""
+        if self.is_empty or self.encoder is None:
+            return np.full(len(questions), -1), np.full(len(questions), -np.inf), None
+        features = self.encoder.transform(list(questions))
+        if self.classifier is None:  # one entry and no background: cannot happen, kept total
+            return np.zeros(len(questions), dtype=int), np.zeros(len(questions)), features
+        decision = features @ self.weights
+        decision = (
+            np.asarray(decision.toarray() if hasattr(decision, "toarray") else decision) + self.intercept
+        )
+        if decision.shape[1] == 1:  # binary LinearSVC: one column for class 1
+            decision = np.column_stack([-decision[:, 0], decision[:, 0]])
+        best_class = decision.argmax(axis=1)
+        scores = decision[np.arange(len(questions)), best_class]
+        entry_positions = self.class_entry[best_class]
+        scores = np.where(entry_positions < 0, -np.inf, scores)
+        return entry_positions, scores, features
+
+    def best_passage(self, entry_position: int, question_features: Matrix) -> str:
+        texts, matrix = self.passages[entry_position]
+        if not texts:
+            return self.entries[entry_position].title
+        if len(texts) == 1 or matrix is None:
+            return texts[0]
+        similarity = np.asarray(_dot(matrix, question_features)).ravel()
+        return texts[int(similarity.argmax())]
+
+
+def _dot(rows: Matrix, question: Matrix) -> Any:
+    product = rows @ question.T
+    return product.toarray() if hasattr(product, "toarray") else product
+
+
+def entry_documents(entry: HelpEntry) -> list[str]:
+    """The texts an entry is learned from: its example questions, its title, its passages."""
+    return [text for text in (*entry.examples, entry.title, *entry.passages) if text.strip()]
+
+
+def build_index(
+    entries: Sequence[HelpEntry],
+    engine: str = "lexical",
+    *,
+    threshold: float | None = None,
+    model_path: Path | str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> TriageIndex:
+    """Learn an index from help entries. Raises ``EmbeddingsUnavailable`` if the extra is missing."""
+    if engine not in ENGINES:
+        raise ValueError(f"Unknown triage engine {engine!r}: use one of {', '.join(ENGINES)}.")
+    started = time.perf_counter()
+    entries = [entry for entry in entries if entry_documents(entry)]
+    chosen = DEFAULT_THRESHOLDS[engine] if threshold is None else threshold
+    if not entries:
+        return TriageIndex(entries=[], engine=engine, threshold=chosen)
+
+    texts: list[str] = []
+    labels: list[int] = []
+    for position, entry in enumerate(entries):
+        documents = entry_documents(entry)
+        texts.extend(documents)
+        labels.extend([position] * len(documents))
+    if len(entries) < MIN_ENTRIES_WITHOUT_BACKGROUND:
+        texts.extend(BACKGROUND_QUESTIONS)
+        labels.extend([-1] * len(BACKGROUND_QUESTIONS))
+
+    encoder = make_encoder(engine, model_path)
+    encoder.fit(texts)
+    features = encoder.transform(texts, progress)
+    classifier = LinearSVC(C=CLASSIFIER_C)
+    classifier.fit(features, np.asarray(labels))
+
+    passages: list[tuple[list[str], Matrix]] = []
+    for entry in entries:
+        chunks = [passage for passage in entry.passages if passage.strip()]
+        passages.append((chunks, encoder.transform(chunks) if len(chunks) > 1 else None))
+
+    return TriageIndex(
+        entries=list(entries),
+        engine=engine,
+        threshold=chosen,
+        encoder=encoder,
+        classifier=classifier,
+        weights=np.ascontiguousarray(classifier.coef_.T),
+        intercept=np.asarray(classifier.intercept_),
+        class_entry=np.asarray(classifier.classes_, dtype=int),
+        passages=passages,
+        build_seconds=time.perf_counter() - started,
+    )
+
+
+def triage(question: str, index: TriageIndex) -> TriageAnswer | TriageEscalation:
+    """Answer from the help centre, or escalate with a reason. Never raises on odd input."""
+    if is_human_request(question):
+        return TriageEscalation(EscalationReason.HUMAN_REQUESTED, "The visitor asked for a person.")
+    if index.is_empty:
+        return TriageEscalation(EscalationReason.EMPTY_HELP_CENTRE, "The help centre has no articles yet.")
+    if not question.strip():
+        return TriageEscalation(EscalationReason.LOW_CONFIDENCE, "The question is empty.")
+    positions, scores, features = index.score([question])
+    position, score = int(positions[0]), float(scores[0])
+    if position < 0 or score < index.threshold:
+        shown = "none" if position < 0 else f"{score:.3f}"
+        return TriageEscalation(
+            EscalationReason.LOW_CONFIDENCE,
+            f"No help entry matched well enough (best score {shown}, threshold {index.threshold:.3f}).",
+        )
+    entry = index.entries[position]
+    return TriageAnswer(
+        entry_key=entry.key,
+        title=entry.title,
+        passage=index.best_passage(position, features[0:1]),
+        score=score,
+        url=entry.url,
+    )

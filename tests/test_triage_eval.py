@@ -1,0 +1,132 @@
+"""`casedesk eval-triage` on a tiny synthetic CLINC150-format data set (never the real one here)."""
+
+from __future__ import annotations
+
+import json
+import random
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from casedesk.support.triage.evaluation import choose_threshold
+
+INTENTS = {
+    "reset_password": [
+        "reset my password",
+        "forgot my password",
+        "change my password",
+        "password not working",
+    ],
+    "download_invoice": [
+        "download my invoice",
+        "get a copy of my bill",
+        "where is my invoice",
+        "invoice pdf",
+    ],
+    "upload_limit": ["maximum file size", "upload is too big", "how large can a file be", "attachment limit"],
+    "invite_member": ["invite a colleague", "add someone to my team", "new team member", "add a user"],
+    "opening_hours": [
+        "when are you open",
+        "opening hours",
+        "are you open on sunday",
+        "what time do you close",
+    ],
+}
+PREFIXES = ["", "please ", "hi, ", "can you tell me how to ", "i need to ", "quick question: "]
+SUFFIXES = ["", "?", " please", " today", " asap", " thanks"]
+OUT_OF_SCOPE = [
+    "what is the capital of peru", "recommend a pizza place", "how tall is the eiffel tower",
+    "who won the match yesterday", "translate cat into german", "what is the speed of sound",
+    "how many legs does a spider have", "play some jazz music", "is it going to rain in oslo",
+    "how do I bake sourdough bread", "what year did the titanic sink", "name a famous painter",
+]  # fmt: skip
+
+
+def sentences(rng: random.Random, label: str, count: int) -> list[list[str]]:
+    return [
+        [rng.choice(PREFIXES) + rng.choice(INTENTS[label]) + rng.choice(SUFFIXES), label]
+        for _ in range(count)
+    ]
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    rng = random.Random(7)
+    data: dict[str, list[list[str]]] = {"train": [], "val": [], "test": []}
+    for label in INTENTS:
+        data["train"] += sentences(rng, label, 15)
+        data["val"] += sentences(rng, label, 4)
+        data["test"] += sentences(rng, label, 4)
+    data["oos_train"] = [[text, "oos"] for text in OUT_OF_SCOPE[:2]]
+    data["oos_val"] = [[text, "oos"] for text in OUT_OF_SCOPE[2:7]]
+    data["oos_test"] = [[text, "oos"] for text in OUT_OF_SCOPE[7:]]
+    path = tmp_path / "tiny_clinc.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def run(*args: str) -> dict[str, object]:
+    stdout, stderr = StringIO(), StringIO()
+    call_command("eval_triage", *args, stdout=stdout, stderr=stderr)
+    return json.loads(stdout.getvalue())
+
+
+def test_eval_reports_every_figure_and_writes_a_plot(dataset: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "eval"
+    report = run(str(dataset), "--json", "--out", str(out), "--engine", "lexical")
+    for field in (
+        "in_scope_accuracy",
+        "oos_recall",
+        "oos_precision",
+        "answered_precision",
+        "latency_ms_p50",
+        "latency_ms_p99",
+        "build_seconds",
+        "engine",
+        "threshold",
+    ):
+        assert field in report, field
+    assert report["engine"] == "lexical"
+    assert report["entries"] == len(INTENTS)
+    assert report["test_questions"] == 20 and report["oos_test_questions"] == 5
+    assert float(report["in_scope_accuracy"]) >= 0.8  # type: ignore[arg-type]
+    plot = Path(str(report["plot"]))
+    assert plot.parent == out and plot.read_bytes().startswith(b"\x89PNG")
+    assert json.loads(plot.with_suffix(".json").read_text()) == report
+    assert "test" in capsys.readouterr().err  # the progress bar went to stderr
+
+
+def test_shots_builds_entries_from_k_examples(dataset: Path, tmp_path: Path) -> None:
+    report = run(str(dataset), "--json", "--shots", "2", "--seed", "3", "--out", str(tmp_path))
+    assert report["shots"] == 2 and report["seed"] == 3
+    assert str(report["plot"]).endswith("-shots2.png")
+
+
+def test_the_threshold_depends_on_val_only(dataset: Path, tmp_path: Path) -> None:
+    first = run(str(dataset), "--json", "--out", str(tmp_path / "a"), "--no-progress")
+    data = json.loads(dataset.read_text())
+    data["test"] = [[text.upper(), label] for text, label in data["test"]]
+    data["oos_test"] = [["reset my password", "oos"]] * 5  # test changes must not move the threshold
+    dataset.write_text(json.dumps(data))
+    second = run(str(dataset), "--json", "--out", str(tmp_path / "b"), "--no-progress")
+    assert first["threshold"] == second["threshold"]
+    assert second["oos_recall"] == 0.0
+
+
+def test_choose_threshold_escalates_the_target_share_of_oos_val() -> None:
+    oos = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    threshold = choose_threshold(oos, 0.8)
+    assert 0.8 < threshold < 0.9
+    assert np.mean(oos < threshold) == 0.8
+
+
+def test_a_file_that_is_not_clinc_format_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"train": []}))
+    with pytest.raises(CommandError, match="lacks the key"):
+        call_command("eval_triage", str(bad), "--json", stdout=StringIO(), stderr=StringIO())
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("eval_triage", str(tmp_path / "missing.json"), stdout=StringIO(), stderr=StringIO())

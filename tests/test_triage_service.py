@@ -1,0 +1,136 @@
+"""answer_question(): per-tenant indexes from published help articles, following edits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from casedesk.accounts.models import Agency
+from casedesk.support.models import HelpArticle
+from casedesk.support.triage import EscalationReason, TriageAnswer, TriageEscalation, answer_question
+from casedesk.support.triage.service import clear_cache, index_for, split_passages
+from tests.conftest import Cast
+
+PARKING = """Where to park when you visit our office.
+
+## Visitor parking
+
+Visitors park for free in the underground garage on Elm Street. Take a ticket at the barrier and
+we validate it at reception.
+
+## Bicycles
+
+Bike racks are next to the main entrance.
+"""
+
+OPENING_HOURS = """We are open Monday to Friday, 9:00 to 17:00, and closed on public holidays."""
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    clear_cache()
+    yield
+    clear_cache()
+
+
+def add_article(agency: Agency | None, slug: str, title: str, body: str, questions: str) -> HelpArticle:
+    return HelpArticle.objects.create(
+        agency=agency, slug=slug, title=title, body=body, example_questions=questions
+    )
+
+
+def test_empty_help_centre_escalates(cast: Cast) -> None:
+    outcome = answer_question("where can I park?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageEscalation)
+    assert outcome.reason is EscalationReason.EMPTY_HELP_CENTRE
+
+
+def test_unpublished_articles_do_not_answer(cast: Cast) -> None:
+    article = add_article(cast.agency_a, "parking", "Parking", PARKING, "where can I park my car")
+    article.is_published = False
+    article.save()
+    outcome = answer_question("where can I park my car?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageEscalation)
+    assert outcome.reason is EscalationReason.EMPTY_HELP_CENTRE
+
+
+def test_one_tenants_articles_never_answer_another_tenant(cast: Cast) -> None:
+    add_article(
+        cast.agency_a, "parking", "Parking at Acme", PARKING, "where can I park my car\nis parking free"
+    )
+    answered = answer_question("where can I park my car?", cast.agency_a.pk)
+    assert isinstance(answered, TriageAnswer)
+    assert answered.entry_key == "parking"
+    assert answered.url == "/s/acme/help/parking/"
+
+    for other in (cast.agency_b.pk, None):
+        outcome = answer_question("where can I park my car?", other)
+        assert isinstance(outcome, TriageEscalation)
+        assert outcome.reason is EscalationReason.EMPTY_HELP_CENTRE
+
+    add_article(cast.agency_b, "hours", "Opening hours", OPENING_HOURS, "when are you open")
+    outcome = answer_question("where can I park my car?", cast.agency_b.pk)
+    assert not (isinstance(outcome, TriageAnswer) and outcome.entry_key == "parking")
+    assert all(entry.key == "hours" for entry in index_for(cast.agency_b.pk).entries)
+
+
+def test_platform_articles_answer_when_agency_is_none(cast: Cast) -> None:
+    add_article(None, "hours", "Opening hours", OPENING_HOURS, "when are you open\nwhat are your hours")
+    outcome = answer_question("what are your opening hours?", None)
+    assert isinstance(outcome, TriageAnswer)
+    assert outcome.url == "/help/hours/"
+    assert isinstance(answer_question("what are your opening hours?", cast.agency_a.pk), TriageEscalation)
+
+
+def test_the_snippet_is_the_best_section_of_the_article(cast: Cast) -> None:
+    add_article(
+        cast.agency_a, "parking", "Parking", PARKING, "where can I park my car\nwhere do I leave my bike"
+    )
+    outcome = answer_question("where do I leave my bike?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageAnswer)
+    assert outcome.passage.startswith("Bicycles")
+
+
+def test_the_index_follows_article_edits_without_a_restart(cast: Cast) -> None:
+    article = add_article(cast.agency_a, "hours", "Opening hours", OPENING_HOURS, "when are you open")
+    first = index_for(cast.agency_a.pk)
+    assert index_for(cast.agency_a.pk) is first  # unchanged articles: the cached index
+
+    article.title = "Parking"
+    article.body = PARKING
+    article.example_questions = "where can I park my car\nis there visitor parking"
+    article.save()
+    assert index_for(cast.agency_a.pk) is not first
+    outcome = answer_question("is there visitor parking?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageAnswer)
+    assert "garage" in outcome.passage
+
+    article.delete()
+    outcome = answer_question("is there visitor parking?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageEscalation)
+    assert outcome.reason is EscalationReason.EMPTY_HELP_CENTRE
+
+
+def test_low_confidence_question_escalates(cast: Cast) -> None:
+    add_article(cast.agency_a, "parking", "Parking", PARKING, "where can I park my car")
+    add_article(cast.agency_a, "hours", "Opening hours", OPENING_HOURS, "when are you open")
+    outcome = answer_question("how do I renew my passport?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageEscalation)
+    assert outcome.reason is EscalationReason.LOW_CONFIDENCE
+
+
+def test_human_request_escalates_through_the_service(cast: Cast) -> None:
+    add_article(cast.agency_a, "hours", "Opening hours", OPENING_HOURS, "when are you open")
+    outcome = answer_question("Ich möchte mit einem Menschen sprechen", cast.agency_a.pk)
+    assert isinstance(outcome, TriageEscalation)
+    assert outcome.reason is EscalationReason.HUMAN_REQUESTED
+
+
+def test_markdown_is_split_into_sections_and_long_sections_into_paragraphs() -> None:
+    long_section = "## Long\n\n" + "\n\n".join(f"Paragraph {n} " + "word " * 40 for n in range(4))
+    passages = split_passages(PARKING + "\n" + long_section)
+    assert passages[0] == "Where to park when you visit our office."
+    assert passages[1].startswith("Visitor parking\n\nVisitors park for free")
+    assert passages[2] == "Bicycles\n\nBike racks are next to the main entrance."
+    assert [passage.split()[1] for passage in passages[3:]] == ["0", "1", "2", "3"]
