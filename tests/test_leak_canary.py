@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -91,6 +92,7 @@ def fetch(http: HttpClient, url: str, **headers: str) -> str:
     return response.content.decode(errors="replace")
 
 
+@pytest.mark.django_db(transaction=True)  # live sockets read the database from other threads
 def test_nothing_internal_or_from_another_agency_reaches_clients_or_outsiders(
     cast: Cast, django_capture_on_commit_callbacks: Any, run_tasks: Any
 ) -> None:

@@ -18,6 +18,10 @@ from casedesk.cases.actions import do_edit_message, do_post_message, do_remove_c
 from tests.conftest import Cast
 from tests.live_helpers import collect, open_socket, subscribe
 
+# The consumer reads the database from its own threads (channels' database_sync_to_async, which
+# also closes connections that are inside a transaction): the data must be really committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
 def on_commit(django_capture_on_commit_callbacks: Any) -> Any:
