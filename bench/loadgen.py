@@ -6,7 +6,8 @@ request count and a time limit, and only 127.0.0.1 is accepted as a target.
 Spec keys: mode ("closed": ``concurrency`` clients each sending back-to-back; "paced": one
 request every ``interval`` seconds), url, method, headers, json (a body template) or form
 (fields), requests (count), time_limit (seconds), warmup (requests, not recorded), nonce_prefix.
-Any string in the body containing ``{nonce}`` gets a unique ``<nonce_prefix>-<n>`` per request.
+Any string in the body containing ``{nonce}`` gets a unique ``<nonce_prefix>-<n>`` per request;
+with ``cases`` (a list of ids), ``{case}`` in the URL takes them in turn.
 """
 
 from __future__ import annotations
@@ -133,7 +134,12 @@ async def _one(client: Any, spec: dict[str, Any], nonce: str) -> tuple[float, in
         kwargs["data"] = _fill(spec["form"], nonce)
     started = time.monotonic()
     try:
-        response = await client.request(spec.get("method", "GET"), _fill(spec["url"], nonce), **kwargs)
+        url = _fill(spec["url"], nonce)
+        cases = spec.get("cases")
+        if cases:
+            # Spread requests over several cases: "{case}" in the URL takes them in turn.
+            url = url.replace("{case}", str(cases[int(nonce.rsplit("-", 1)[-1]) % len(cases)]))
+        response = await client.request(spec.get("method", "GET"), url, **kwargs)
         body = response.content
         status = response.status_code
     except httpx.HTTPError as exc:

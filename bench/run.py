@@ -56,6 +56,7 @@ def make_config(args: argparse.Namespace, base_url: str) -> scenarios.Config:
         cfg.rounds = 1
         cfg.post_concurrency = [10, 50]
         cfg.post_seconds = 5
+        cfg.hot_case_concurrency = 10
         cfg.thread_sizes = [10, 1000]
         cfg.thread_requests = 5
         cfg.live_viewers = 100
@@ -91,13 +92,13 @@ def render(report: dict[str, Any]) -> str:
         if row.get("status") != "ok":
             rows.append(["post", "—", row["status"], *["—"] * 11])
             continue
-        theirs = peer_res.get("post", {}).get(str(row["concurrency"]), {})
+        theirs = peer_res.get("post", {}).get(str(row["concurrency"]), {}) if row.get("cases", 1) > 1 else {}
         meets = None
-        if row["concurrency"] == 50:
+        if row["concurrency"] == 50 and row.get("cases", 1) > 1:
             meets = (_num(row["p99_ms"]) or 1e9) < 100 and (_num(row["msgs_per_s"]) or 0) >= 400
         rows.append(
             [
-                "post",
+                "post" if row.get("cases", 1) > 1 else "post, one hot case",
                 row["concurrency"],
                 row["msgs_per_s"],
                 row["p50_ms"],
@@ -105,7 +106,7 @@ def render(report: dict[str, Any]) -> str:
                 row["p99_ms"],
                 row["errors"],
                 row["end_to_end_msgs_per_s"],
-                row.get("cpu_ms_per_msg_total"),
+                row.get("cpu_ms_per_msg_casedesk"),
                 row.get("cpu_bound_msgs_per_s"),
                 row["share_of_ceiling_pct"],
                 theirs.get("msgs_per_s"),
@@ -127,7 +128,7 @@ def render(report: dict[str, Any]) -> str:
                     "p99 ms",
                     "errors",
                     "incl. email drain msgs/s",
-                    "CPU ms/msg",
+                    "casedesk CPU ms/msg",
                     "CPU-bound msgs/s",
                     "% of INSERT ceiling",
                     "helpdesk msgs/s",
@@ -137,7 +138,10 @@ def render(report: dict[str, Any]) -> str:
             )
         )
     breakdown = [
-        [row["concurrency"], *[row.get(f"cpu_ms_per_msg_{k}") for k in CPU_GROUPS]]
+        [
+            f"{row['concurrency']} over {row.get('cases')} case(s)",
+            *[row.get(f"cpu_ms_per_msg_{k}") for k in CPU_GROUPS],
+        ]
         for row in res.get("post", [])
         if row.get("status") == "ok"
     ]

@@ -30,6 +30,7 @@ class BenchSite:
     contact_ids: list[int]
     portal_user_id: int
     post_case_id: int
+    post_case_ids: list[int] = field(default_factory=list)  # posting spread over many threads
     thread_case_ids: dict[int, int] = field(default_factory=dict)  # size -> case id
 
 
@@ -42,7 +43,7 @@ def _user(email: str, name: str) -> Any:
     return user
 
 
-def seed_site(thread_sizes: list[int]) -> BenchSite:
+def seed_site(thread_sizes: list[int], post_cases: int = 50) -> BenchSite:
     from casedesk.accounts.models import Agency, Client, Contact, Membership, Role
     from casedesk.cases.actions import do_create_case
     from casedesk.cases.models import Case
@@ -81,6 +82,9 @@ def seed_site(thread_sizes: list[int]) -> BenchSite:
         portal_user_id=portal_user.pk,
         post_case_id=case_titled("Posting benchmark").pk,
     )
+    site.post_case_ids = [site.post_case_id] + [
+        case_titled(f"Posting benchmark {i}").pk for i in range(1, post_cases)
+    ]
     for size in thread_sizes:
         case = case_titled(f"Thread of {size} messages")
         fill_thread(case.pk, size, owner.pk, portal_contact.pk)

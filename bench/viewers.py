@@ -35,15 +35,15 @@ SKIP_EVENTS = {"hello", "subscribed", "error"}
 
 
 async def _open(
-    url: str, headers: dict[str, str], timeout: float, subscribe: dict[str, Any] | None = None
+    url: str, headers: dict[str, str], timeout: float, subscribe: Any = None
 ) -> ClientConnection | None:
-    """Connect; with ``subscribe``, send it and wait for the server's "subscribed" answer."""
+    """Connect; send each ``subscribe`` request (one or a list) and wait for "subscribed"."""
     try:
         conn = await asyncio.wait_for(
             connect(url, additional_headers=headers, open_timeout=timeout, max_queue=None), timeout
         )
-        if subscribe is not None:
-            await conn.send(json.dumps(subscribe))
+        for request in subscribe if isinstance(subscribe, list) else [subscribe] if subscribe else []:
+            await conn.send(json.dumps(request))
             while True:
                 frame = await asyncio.wait_for(conn.recv(), timeout)
                 if '"subscribed"' in str(frame):
@@ -72,7 +72,7 @@ def frame_keys(text: str, pattern: re.Pattern[str]) -> set[str]:
 
 
 async def open_many(
-    url: str, headers: dict[str, str], count: int, deadline: float, subscribe: dict[str, Any] | None = None
+    url: str, headers: dict[str, str], count: int, deadline: float, subscribe: Any = None
 ) -> list[ClientConnection]:
     connections: list[ClientConnection] = []
     batch = 100
