@@ -165,3 +165,39 @@ def test_missing_file_download_is_a_clear_404(cast: Cast) -> None:
     page = cast.login(cast.bob).get(f"/cases/documents/{document.pk}/download")
     assert page.status_code == 404
     assert "“gone.txt”" in page.content.decode() and "missing from storage" in page.content.decode()
+
+
+def test_client_posting_through_the_api_cannot_make_it_internal(cast: Cast) -> None:
+    response = HttpClient().post(
+        f"/api/cases/{cast.case_a.pk}/messages",
+        {"body": "from Carol's script", "internal_only": "true"},
+        headers=bearer(cast, cast.carol_user),
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert data["internal_only"] is False
+    assert data["author"] == {"name": "Carol Client", "kind": "client"}
+
+
+def test_upload_and_list_documents_over_the_api(cast: Cast) -> None:
+    headers = bearer(cast, cast.bob)
+    created = HttpClient().post(
+        f"/api/cases/{cast.case_a.pk}/documents",
+        {"file": SimpleUploadedFile("notes.txt", b"meeting notes"), "internal_only": "true"},
+        headers=headers,
+    )
+    assert created.status_code == 201
+    assert created.json()["internal_only"] is True
+    listed = HttpClient().get(f"/api/cases/{cast.case_a.pk}/documents", headers=headers).json()
+    assert [d["name"] for d in listed] == ["notes.txt"]
+    download = HttpClient().get(listed[0]["download_url"].replace("http://testserver", ""), headers=headers)
+    assert b"".join(download.streaming_content) == b"meeting notes"  # type: ignore[attr-defined]
+    assert (
+        HttpClient()
+        .get(f"/api/cases/{cast.case_a.pk}/documents", headers=bearer(cast, cast.carol_user))
+        .json()
+        == []
+    )
+    missing = HttpClient().post(f"/api/cases/{cast.case_a.pk}/documents", {}, headers=headers)
+    assert missing.status_code == 400
+    assert missing.json()["detail"] == "Choose a file to upload."
