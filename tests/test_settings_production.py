@@ -20,7 +20,9 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "ALLOWED_HOSTS": "casedesk.example.com",
     }
-    env.pop("DEBUG", None)
+    # The browser fixtures set DJANGO_ALLOW_ASYNC_UNSAFE for their own process; production never does.
+    for name in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "-m", "casedesk", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
