@@ -186,7 +186,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             if 200 <= status < 400:
                 latencies.append((finished - started) * 1000)
-                sent.append({"nonce": nonce, "t": started, "id": ident})
+                sent.append({"nonce": nonce, "t": started, "t_done": finished, "id": ident})
             elif len(errors) < 5:
                 errors.append(f"{status}: {ident}")
 
