@@ -34,7 +34,7 @@ class Config:
     base_url: str
     rounds: int = 3
     post_concurrency: list[int] = field(default_factory=lambda: [10, 50, 200])
-    post_seconds: float = 20.0
+    post_seconds: float = 10.0
     hot_case_concurrency: int | None = 50
     thread_sizes: list[int] = field(default_factory=lambda: [10, 1000, 10000])
     thread_requests: int = 20
@@ -884,6 +884,7 @@ def peer_post(
                 "p99_ms": lat["p99"],
                 "errors": total - result["ok"],
                 "error_samples": result["errors"][:1],
+                "load_avg_1m": _load()[0],
             }
         )
     return {**median_of_rounds(results), "rounds": results}
@@ -902,7 +903,7 @@ def peer_thread(
     for round_no in range(rounds):
         progress(f"peer thread: {label} round {round_no + 1}/{rounds}")
         got = _timed_gets(f"{base_url}/tickets/{ticket_id}/", headers, requests, timeout=120)
-        results.append({"p50_ms": got["p50"], "p95_ms": got["p95"], "n": got["n"]})
+        results.append({"p50_ms": got["p50"], "p95_ms": got["p95"], "n": got["n"], "load_avg_1m": _load()[0]})
     return {**median_of_rounds(results), "rounds": results}
 
 
