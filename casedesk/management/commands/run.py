@@ -8,6 +8,7 @@ Migrations are not run here: ``make demo`` runs ``casedesk migrate`` first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,11 @@ class Command(BaseCommand):
             help="Task worker threads inside this process (0 turns the embedded worker off).",
         )
         parser.add_argument("--no-smtpd", action="store_true", help="Do not start the inbound SMTP server.")
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            help="Log every request. Off by default: magic-link and invitation URLs carry tokens.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
@@ -67,9 +73,12 @@ class Command(BaseCommand):
                 lifespan="off",
                 ws="websockets",
                 log_level=os.environ.get("UVICORN_LOG_LEVEL", "info"),
+                access_log=options["access_log"],
                 timeout_graceful_shutdown=5,
             )
-            uvicorn.Server(config).run()
+            # uvicorn re-raises Ctrl+C after its own clean shutdown; that is a normal stop here.
+            with contextlib.suppress(KeyboardInterrupt):
+                uvicorn.Server(config).run()
         finally:
             for name, stop in reversed(stops):
                 try:
