@@ -143,7 +143,11 @@ class EmbeddingEncoder:
         chunks = []
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])
-            chunks.append(self.model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True))
+            chunks.append(
+                self.model.encode(
+                    batch, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+                )
+            )
             if progress:
                 progress(len(batch))
         if not chunks:
