@@ -201,3 +201,10 @@ def test_upload_and_list_documents_over_the_api(cast: Cast) -> None:
     missing = HttpClient().post(f"/api/cases/{cast.case_a.pk}/documents", {}, headers=headers)
     assert missing.status_code == 400
     assert missing.json()["detail"] == "Choose a file to upload."
+
+
+def test_anonymous_write_without_a_session_is_401_not_a_csrf_error(cast: Cast) -> None:
+    response = HttpClient(enforce_csrf_checks=True).post(
+        f"/api/cases/{cast.case_a.pk}/messages", {"body": "x"}
+    )
+    assert response.status_code == 401

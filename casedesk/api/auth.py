@@ -43,7 +43,7 @@ class SessionViewerAuth(APIKeyCookie):
 
     def __call__(self, request: HttpRequest) -> Any:
         # No session cookie: not a browser session, so answer 401 rather than a CSRF failure.
-        if not request.COOKIES.get(self.param_name) and not getattr(request, "session", None):
+        if not request.COOKIES.get(self.param_name):
             return None
         return super().__call__(request)
 
