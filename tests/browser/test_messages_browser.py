@@ -120,3 +120,33 @@ def test_draft_survives_reload_and_a_refused_send_keeps_the_text(
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         ctx.close()
+
+
+def test_after_a_dropped_connection_the_page_reconnects_and_fetches_what_it_missed(
+    cast: Cast, live_url: str, browser: Any
+) -> None:
+    client_ctx, team_ctx = browser.new_context(), browser.new_context()
+    try:
+        carol = client_ctx.new_page()
+        sign_in(carol, live_url, cast.carol_user.email, PASSWORD)
+        carol.goto(f"{live_url}/my-cases/{cast.case_a.pk}/messages")
+        _wait_live(carol)
+        bob = team_ctx.new_page()
+        sign_in(bob, live_url, cast.bob.email, PASSWORD)
+        bob.goto(f"{live_url}/cases/{cast.case_a.pk}/messages/")
+
+        carol.evaluate("window.casedeskLive._drop(2500)")
+        carol.wait_for_function("document.documentElement.dataset.live === 'off'")
+        bob.fill("#composer-body", "Sent while you were offline")
+        bob.click("#composer-send")
+        bob.wait_for_selector("article.msg:has-text('Sent while you were offline')")
+        assert "Sent while you were offline" not in carol.content()
+        assert carol.is_visible("#thread-status")  # "Reconnecting…"
+
+        # Back online: the page reconnects by itself and fetches everything after its last message.
+        carol.wait_for_selector("article.msg:has-text('Sent while you were offline')", timeout=10_000)
+        _wait_live(carol)
+        assert carol.locator("article.msg").count() == 1
+    finally:
+        client_ctx.close()
+        team_ctx.close()

@@ -8,6 +8,7 @@
   var socket = null;
   var delay = 500;
   var everOpened = false;
+  var holdUntil = 0;
 
   function emit(event, payload) {
     (listeners[event] || []).forEach(function (fn) {
@@ -39,7 +40,7 @@
       emit("disconnected", {});
       if (e.code === 4401) return; // not signed in: nothing to listen to
       // Exponential backoff with jitter, capped at 15 s.
-      var wait = delay / 2 + Math.random() * delay;
+      var wait = Math.max(delay / 2 + Math.random() * delay, holdUntil - Date.now());
       delay = Math.min(delay * 2, 15000);
       setTimeout(connect, wait);
     };
@@ -51,8 +52,8 @@
       id = Number(id);
       if (!cases.has(id)) { cases.add(id); send({ type: "subscribe", case: id }); }
     },
-    // For tests: drop the connection as a network failure would.
-    _drop: function () { if (socket) socket.close(); },
+    // For tests: drop the connection as a network failure would, staying away at least holdMs.
+    _drop: function (holdMs) { holdUntil = Date.now() + (holdMs || 0); if (socket) socket.close(); },
   };
 
   // The bell (team pages): the count follows notification events, and is re-read after a reconnect.
