@@ -90,7 +90,7 @@ def test_documents_tab_lists_name_size_type_uploader_and_message(cast: Cast) -> 
     assert "image/png" in page
     assert "Bob Member" in page
     assert f"#m{document.message_id}" in page
-    assert f'src="/cases/documents/{document.pk}/view"' in page  # thumbnail
+    assert f'src="/cases/documents/{document.pk}/thumbnail"' in page
 
 
 def test_files_of_a_deleted_message_leave_the_documents_tab(cast: Cast) -> None:
@@ -137,3 +137,45 @@ def test_under_asgi_files_stream_in_chunks_without_buffering(cast: Cast, tmp_pat
     assert status == 200 and is_async
     assert len(chunks) == 4
     assert b"".join(chunks) == content
+
+
+def _real_png(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_images_get_a_small_thumbnail_made_once(cast: Cast) -> None:
+    import io
+
+    from PIL import Image
+
+    document = _attach(cast, "poster.png", _real_png(1600, 900))
+    http = cast.login(cast.carol_user)
+    response = http.get(f"/cases/documents/{document.pk}/thumbnail")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/webp"
+    assert response["Content-Security-Policy"].startswith("sandbox")
+    with Image.open(io.BytesIO(_body(response))) as thumb:
+        assert thumb.size == (320, 180)
+    stored = document.file.storage.exists(str(document.file.name).rsplit("/", 1)[0] + "/thumb.webp")
+    assert stored
+    assert http.get(f"/cases/documents/{document.pk}/thumbnail").status_code == 200
+
+
+def test_no_thumbnail_for_files_that_are_not_images(cast: Cast) -> None:
+    fake = _attach(cast, "fake.png", PNG)  # a PNG signature and nothing else
+    pdf = _attach(cast, "doc.pdf", b"%PDF-1.4 x")
+    http = cast.login(cast.bob)
+    assert http.get(f"/cases/documents/{fake.pk}/thumbnail").status_code == 404
+    assert http.get(f"/cases/documents/{pdf.pk}/thumbnail").status_code == 404
+
+
+def test_internal_image_thumbnail_is_internal(cast: Cast) -> None:
+    document = _attach(cast, "secret.png", _real_png(40, 40), internal=True)
+    assert cast.login(cast.carol_user).get(f"/cases/documents/{document.pk}/thumbnail").status_code == 404
+    assert cast.login(cast.bob).get(f"/cases/documents/{document.pk}/thumbnail").status_code == 200

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.contrib.auth.views import redirect_to_login
+from django.core.files.base import ContentFile
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from casedesk.cases.forms import DocumentUploadForm
 from casedesk.cases.models import Document
 from casedesk.cases.thread_views import error_json, wants_json
 from casedesk.lib.errors import ActionError
-from casedesk.lib.files import file_response
+from casedesk.lib.files import file_response, kind_of, make_thumbnail
 
 
 @require_http_methods(["GET", "POST"])
@@ -115,6 +116,41 @@ def document_inline(request: HttpRequest, document_id: int) -> HttpResponseBase:
         return redirect_to_login(request.get_full_path())
     document = access_document(viewer_from_request(request), document_id)
     return _serve(request, document, inline=True)
+
+
+def _thumbnail_name(document: Document) -> str:
+    folder = str(document.file.name).rsplit("/", 1)[0]
+    return f"{folder}/thumb.webp"
+
+
+@require_GET
+def document_thumbnail(request: HttpRequest, document_id: int) -> HttpResponseBase:
+    """A 320 px WebP of an image file, made on first view and kept next to the file."""
+    if _needs_sign_in(request):
+        return redirect_to_login(request.get_full_path())
+    document = access_document(viewer_from_request(request), document_id)
+    if kind_of(document.content_type) != "image":
+        raise Http404("No thumbnail for this file.")
+    storage = document.file.storage
+    name = _thumbnail_name(document)
+    if not storage.exists(name):
+        try:
+            with document.file.open("rb") as source:
+                data = make_thumbnail(source)
+        except (FileNotFoundError, OSError, ValueError):
+            data = None
+        if data is None:
+            raise Http404("No thumbnail for this file.")
+        storage.save(name, ContentFile(data))
+    response = file_response(
+        storage.open(name, "rb"),
+        filename=f"{document.name}.webp",
+        content_type="image/webp",
+        inline=True,
+        asynchronous=isinstance(request, ASGIRequest),
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @require_GET

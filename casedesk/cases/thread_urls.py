@@ -23,6 +23,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:case_id>/documents/", documents_views.documents_page, name="documents"),
     path("documents/<int:document_id>/download", documents_views.document_download, name="document_download"),
     path("documents/<int:document_id>/view", documents_views.document_inline, name="document_inline"),
+    path(
+        "documents/<int:document_id>/thumbnail", documents_views.document_thumbnail, name="document_thumbnail"
+    ),
     path("documents/s/<str:token>", documents_views.document_share, name="document_share"),
     path("notifications/", notification_views.notifications_page, name="notifications"),
     path("notifications/count", notification_views.notifications_count, name="notifications_count"),

@@ -144,3 +144,37 @@ def file_response(
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+THUMBNAIL_PX = 320
+# Refuse to decode absurd images (decompression bombs) for a thumbnail: 50 megapixels is plenty.
+THUMBNAIL_MAX_SOURCE_PIXELS = 50_000_000
+
+
+def make_thumbnail(fileobj: IO[bytes], max_px: int = THUMBNAIL_PX) -> bytes | None:
+    """A small WebP of an image, or None when the file is not an image Pillow can safely read.
+
+    Pillow decodes lazily and JPEG ``draft`` mode decodes at reduced size, so a large photo
+    is never fully expanded in memory just to show a thumbnail.
+    """
+    import io
+    import warnings
+
+    from PIL import Image, ImageOps
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(fileobj) as image:
+                if image.width * image.height > THUMBNAIL_MAX_SOURCE_PIXELS:
+                    return None
+                image.draft("RGB", (max_px * 2, max_px * 2))
+                image = ImageOps.exif_transpose(image)
+                image.thumbnail((max_px, max_px))
+                if image.mode not in ("RGB", "RGBA"):
+                    image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+                out = io.BytesIO()
+                image.save(out, format="WEBP", quality=80)
+                return out.getvalue()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None
