@@ -165,11 +165,11 @@ def make_thumbnail(fileobj: IO[bytes], max_px: int = THUMBNAIL_PX) -> bytes | No
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(fileobj) as image:
-                if image.width * image.height > THUMBNAIL_MAX_SOURCE_PIXELS:
+            with Image.open(fileobj) as source:
+                if source.width * source.height > THUMBNAIL_MAX_SOURCE_PIXELS:
                     return None
-                image.draft("RGB", (max_px * 2, max_px * 2))
-                image = ImageOps.exif_transpose(image)
+                source.draft("RGB", (max_px * 2, max_px * 2))
+                image: Image.Image = ImageOps.exif_transpose(source)
                 image.thumbnail((max_px, max_px))
                 if image.mode not in ("RGB", "RGBA"):
                     image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
