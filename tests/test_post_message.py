@@ -193,3 +193,10 @@ def test_empty_file_is_refused_naming_it(cast: Cast) -> None:
         do_post_message(
             case=cast.case_a, body="x", author_user=cast.bob, files=[SimpleUploadedFile("notes.txt", b"")]
         )
+
+
+def test_an_internal_note_does_not_move_the_clients_last_message_time(cast: Cast) -> None:
+    public = do_post_message(case=cast.case_a, body="public", author_user=cast.bob)
+    do_post_message(case=cast.case_a, body="note", author_user=cast.bob, internal_only=True)
+    cast.case_a.refresh_from_db()
+    assert cast.case_a.last_message_at == public.created_at

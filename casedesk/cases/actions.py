@@ -375,7 +375,13 @@ def do_post_message(
         )
         for upload in uploads
     ]
-    Case.objects.filter(pk=case.pk).update(last_message_at=message.created_at, updated_at=message.created_at)
+    # Clients see last_message_at (portal lists); an internal note must not move it, not even its time.
+    if internal_only:
+        Case.objects.filter(pk=case.pk).update(updated_at=message.created_at)
+    else:
+        Case.objects.filter(pk=case.pk).update(
+            last_message_at=message.created_at, updated_at=message.created_at
+        )
     if author_contact is None and text:
         plan = resolve_mentions(case=case, text=text, author_user=author_user)
         _create_mentions(message, plan)

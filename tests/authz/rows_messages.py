@@ -34,6 +34,16 @@ def public_message(cast: Cast) -> Message:
     )
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (250, 200, 0)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def internal_message(cast: Cast) -> Message:
     found = Message.objects.filter(case=cast.case_a, body__startswith=INTERNAL_TEXT).first()
     return found or do_post_message(
@@ -41,7 +51,7 @@ def internal_message(cast: Cast) -> Message:
         body=f"{INTERNAL_TEXT} @**Bob Member**",
         author_user=cast.alice,
         internal_only=True,
-        files=[SimpleUploadedFile("internal.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)],
+        files=[SimpleUploadedFile("internal.png", _png())],
     )
 
 
@@ -252,6 +262,13 @@ ROWS = [
         lambda c: f"/cases/documents/{loose_internal_document(c).pk}/view",
         TEAM_A,
         check=file_body(b"internal plan"),
+    ),
+    Row(
+        "documents",
+        "internal thumbnail",
+        "GET",
+        lambda c: f"/cases/documents/{internal_document(c).pk}/thumbnail",
+        TEAM_A,
     ),
     Row(
         "documents",
