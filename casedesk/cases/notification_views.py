@@ -29,7 +29,9 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
     viewer = _bell_viewer(request)
     if viewer is None:
         return redirect_to_login(request.get_full_path())
-    notifications = visible_notifications(viewer).select_related("case", "message").order_by("-created_at", "-id")[:100]
+    notifications = (
+        visible_notifications(viewer).select_related("case", "message").order_by("-created_at", "-id")[:100]
+    )
     return render(request, "cases/thread/notifications.html", {"notifications": notifications})
 
 
