@@ -244,7 +244,14 @@ def render(report: dict[str, Any]) -> str:
         (
             "inbound",
             "4. Inbound email (raw bytes to posted message with attachment stored)",
-            ["emails", "via", "emails_per_s", "attachments_stored", "total_seconds"],
+            [
+                "emails",
+                "via",
+                "emails_per_s",
+                "attachments_stored",
+                "total_seconds",
+                "cpu_ms_per_email_casedesk",
+            ],
         ),
         (
             "triage",
@@ -327,7 +334,12 @@ def main(argv: list[str] | None = None) -> int:
             (
                 "inbound",
                 lambda: scenarios.scenario_inbound(
-                    cfg, site, int(env["INBOUND_SMTP_PORT"]) if prod.has_process("smtpd") else None, progress
+                    cfg,
+                    site,
+                    int(env["INBOUND_SMTP_PORT"]) if prod.has_process("smtpd") else None,
+                    progress,
+                    {n: prod.pid(n) for n in ("smtpd", "worker-1", "worker-2", "web")},
+                    args.database,
                 ),
             ),
             ("triage", lambda: scenarios.scenario_triage(cfg, site, progress)),
@@ -361,8 +373,10 @@ def main(argv: list[str] | None = None) -> int:
             prod.stop()
     report["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     report["machine"]["load_average_at_end"] = hardware.load_average()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    output = args.output or RESULTS / f"{started_at:%Y-%m-%dT%H%M%SZ}{'-quick' if args.quick else ''}.json"
+    # Smoke runs go under var/ (not committed); full runs under bench/results/.
+    folder = ROOT / "var" / "bench" / "results" if args.quick else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    output = args.output or folder / f"{started_at:%Y-%m-%dT%H%M%SZ}{'-quick' if args.quick else ''}.json"
     output.write_text(json.dumps(report, indent=2, default=str))
     machine = report["machine"]
     print(f"# casedesk benchmark, {report['started_at']}")

@@ -532,7 +532,12 @@ def build_reply(sender: str, to: str, subject: str, nonce: str) -> bytes:
 
 
 def scenario_inbound(
-    cfg: Config, site: BenchSite, smtp_port: int | None, progress: Progress
+    cfg: Config,
+    site: BenchSite,
+    smtp_port: int | None,
+    progress: Progress,
+    process_pids: dict[str, int | None] | None = None,
+    database: str = "",
 ) -> list[dict[str, Any]]:
     try:
         from casedesk.mail.inbound import receive_email
@@ -555,50 +560,62 @@ def scenario_inbound(
             slug=f"bench-inbound-{round_no}-{int(time.time())}", defaults={"name": "Bench Inbound"}
         )
         client = Client.objects.create(agency=agency, name="Inbound Client")
-        contacts = [
-            Contact.objects.create(
+        # One case per sender, each with a second contact (who gets the usual notification),
+        # as replies arrive in real life: many threads, not one thread with 200 people on it.
+        mails = []
+        case_ids = []
+        for i in range(per_round):
+            sender = Contact.objects.create(
                 agency=agency,
                 client=client,
                 name=f"Sender {i}",
                 email=f"sender{i}.r{round_no}@client.bench.test",
             )
-            for i in range(per_round)
-        ]
-        case = do_create_case(agency=agency, client=client, title="Inbound benchmark", contacts=contacts)
-        mails = []
-        for i, contact in enumerate(contacts):
-            token = issue_reply_token(contact=contact, case=case)
-            address = f"reply+{token.raw_token}@{settings.INBOUND_EMAIL_DOMAIN}"
-            mails.append(
-                (
-                    contact.email,
-                    address,
-                    build_reply(contact.email, address, f"Re: [{case.reference}] Brief", f"in{round_no}-{i}"),
-                )
+            other = Contact.objects.create(
+                agency=agency,
+                client=client,
+                name=f"Colleague {i}",
+                email=f"colleague{i}.r{round_no}@client.bench.test",
             )
-        messages_before = Message.objects.filter(case=case).count()
+            case = do_create_case(
+                agency=agency, client=client, title=f"Inbound benchmark {i}", contacts=[sender, other]
+            )
+            case_ids.append(case.pk)
+            token = issue_reply_token(contact=sender, case=case)
+            address = f"reply+{token.raw_token}@{settings.INBOUND_EMAIL_DOMAIN}"
+            subject = f"Re: [{case.reference}] Brief"
+            mails.append(
+                (sender.email, address, build_reply(sender.email, address, subject, f"in{round_no}-{i}"))
+            )
+        messages_before = Message.objects.filter(case_id__in=case_ids).count()
+        groups = cpu_groups(process_pids or {}, database)
+        cpu_before = hardware.cpu_snapshot(groups)
         started = time.monotonic()
         via = "smtp"
         if smtp_port:
             with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
-                for sender, to, raw in mails:
-                    smtp.sendmail(sender, [to], raw)
+                for from_address, to, raw in mails:
+                    smtp.sendmail(from_address, [to], raw)
         else:
             from casedesk.mail.inbound import receive_email
 
             via = "import path (receive_email; casedesk smtpd is not running)"
-            for sender, to, raw in mails:
-                receive_email(raw, source="import", envelope_from=sender, envelope_to=[to])
+            for from_address, to, raw in mails:
+                receive_email(raw, source="import", envelope_from=from_address, envelope_to=[to])
         fed = time.monotonic() - started
         deadline = time.monotonic() + 180
         done = 0
         while time.monotonic() < deadline:
-            done = Message.objects.filter(case=case, source="email").count() - messages_before
+            done = Message.objects.filter(case_id__in=case_ids, source="email").count() - messages_before
             if done >= per_round:
                 break
             time.sleep(0.2)
         elapsed = time.monotonic() - started
-        stored = Document.objects.filter(case=case).count()
+        groups_after = cpu_groups(process_pids or {}, database)
+        for name, pids in groups.items():
+            groups_after[name] = sorted(set(groups_after.get(name, [])) | set(pids))
+        cpu = hardware.cpu_delta(cpu_before, hardware.cpu_snapshot(groups_after))
+        stored = Document.objects.filter(case_id__in=case_ids).count()
         rounds.append(
             {
                 "emails_per_s": round(done / elapsed, 2) if elapsed else None,
@@ -607,6 +624,16 @@ def scenario_inbound(
                 "feed_seconds": round(fed, 2),
                 "total_seconds": round(elapsed, 2),
                 "load_avg_1m": _load()[0],
+                # CPU per email until it was posted (notification emails still queued excluded).
+                **{
+                    f"cpu_ms_per_email_{k}": round(1000 * v / done, 2) if done else None
+                    for k, v in cpu.items()
+                },
+                "cpu_ms_per_email_casedesk": round(
+                    1000 * sum(v for k, v in cpu.items() if k != "mailsink") / done, 2
+                )
+                if done
+                else None,
             }
         )
         if done == 0:
