@@ -191,3 +191,30 @@ def test_events_cross_processes_through_redis(cast: Cast, redis_layer: str) -> N
     team_events, client_events = async_to_sync(scenario)()
     assert [e["payload"]["message"] for e in team_events] == [1, 2]
     assert [e["payload"]["message"] for e in client_events] == [1]
+
+
+def test_events_published_from_a_worker_thread_reach_sockets_in_one_process(cast: Cast) -> None:
+    """The embedded worker and SMTP threads post messages too (inbound email, support bot):
+    their events must reach browsers through the in-memory layer of the same process."""
+    import threading
+
+    from casedesk.live.publish import publish_case_event
+
+    session = cast.login(cast.bob)
+
+    async def scenario() -> list[dict[str, Any]]:
+        team, _ = await open_socket(session)
+        await subscribe(team, cast.case_a.pk)
+        worker = threading.Thread(
+            target=publish_case_event,
+            args=(cast.case_a.pk, "message.created", {"message": 7}),
+            kwargs={"internal_only": False},
+        )
+        worker.start()
+        await sync_to_async(worker.join)()
+        events = await collect(team, quiet=1.0)
+        await team.disconnect()
+        return events
+
+    events = async_to_sync(scenario)()
+    assert [e["payload"]["message"] for e in events] == [7]

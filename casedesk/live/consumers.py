@@ -10,6 +10,7 @@ contact from a case (or revoking their link) stops their events at once.
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.http import Http404
 
 from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import access_case, is_team_for_case
-from casedesk.live.publish import case_client_group, case_team_group, user_group
+from casedesk.live.publish import case_client_group, case_team_group, remember_server_loop, user_group
 
 MAX_SUBSCRIPTIONS = 50
 
@@ -47,6 +48,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     client_cases: dict[str, int]
 
     async def connect(self) -> None:
+        remember_server_loop(asyncio.get_running_loop())
         self.groups_joined = set()
         self.client_cases = {}
         viewer = await database_sync_to_async(viewer_from_scope)(self.scope)

@@ -13,13 +13,31 @@ Groups (see ``casedesk.live.consumers``):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 log = logging.getLogger(__name__)
+
+# The event loop that serves websockets in this process (set by the consumer). The in-memory
+# layer's queues belong to it: events from other threads (the embedded task worker, the SMTP
+# server) are handed to that loop thread-safely, so they are delivered at once.
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def remember_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop
+    _server_loop = loop
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def case_team_group(case_id: int) -> str:
@@ -39,9 +57,22 @@ def _send(groups: list[str], event: str, payload: dict[str, Any]) -> None:
     if layer is None:
         return
     message = {"type": "live.event", "event": event, "payload": payload}
-    try:
+
+    async def send_all() -> None:
         for group in groups:
-            async_to_sync(layer.group_send)(group, message)
+            await layer.group_send(group, message)
+
+    loop = _server_loop
+    try:
+        if (
+            isinstance(layer, InMemoryChannelLayer)
+            and loop is not None
+            and loop.is_running()
+            and _running_loop() is not loop
+        ):
+            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=5)
+        else:
+            async_to_sync(send_all)()
     except Exception:  # a live update is a courtesy; never fail the write that caused it
         log.exception("live event %s could not be published", event)
 
