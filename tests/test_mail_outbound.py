@@ -78,7 +78,7 @@ def test_client_author_is_not_mailed_and_team_on_case_is(cast: Cast, run_tasks: 
 
 def test_team_member_can_turn_client_reply_emails_off(cast: Cast, run_tasks: Callable[[], int]) -> None:
     http = cast.login(cast.bob)
-    response = http.post("/account/notifications/", {"email_on_mention": "on"})
+    response = http.post("/settings/profile/", {"name": cast.bob.name, "email_on_mention": "on"})
     assert response.status_code == 302
     cast.bob.refresh_from_db()
     assert cast.bob.email_on_client_reply is False and cast.bob.email_on_mention is True

@@ -49,11 +49,3 @@ def do_reject_quarantined_email(*, inbound: InboundEmail, actor: User) -> None:
     )
     if not updated:
         raise ActionError("This email was already handled by someone else; reload the page.", code="handled")
-
-
-@transaction.atomic
-def do_set_email_preferences(*, user: User, email_on_mention: bool, email_on_client_reply: bool) -> User:
-    user.email_on_mention = email_on_mention
-    user.email_on_client_reply = email_on_client_reply
-    user.save(update_fields=["email_on_mention", "email_on_client_reply"])
-    return user

@@ -20,13 +20,6 @@ class QuarantineAcceptForm(forms.Form):
         self.fields["contact"].queryset = contacts  # type: ignore[attr-defined]
 
 
-class EmailPreferencesForm(forms.Form):
-    email_on_mention = forms.BooleanField(required=False, label="Email me when someone @mentions me")
-    email_on_client_reply = forms.BooleanField(
-        required=False, label="Email me when a client replies on a case I am on"
-    )
-
-
 class DevReplyForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Reply text")
     attachment = forms.FileField(required=False, label="Attach a file (optional)")

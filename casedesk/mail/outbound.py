@@ -21,9 +21,10 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
+from casedesk.accounts.actions import do_issue_magic_link
 from casedesk.accounts.models import Contact, Membership, User
 from casedesk.cases.models import Case, CaseContact, Document, Message, Notification
 from casedesk.jobs import durable_task
@@ -37,52 +38,28 @@ log = logging.getLogger(__name__)
 # --- URLs -----------------------------------------------------------------------------------
 
 
-def _url(name: str, args: list[Any], fallback: str) -> str:
-    try:
-        path = reverse(name, args=args)
-    except NoReverseMatch:
-        path = fallback
-    return f"{settings.SITE_URL}{path}"
+def _url(name: str, args: list[Any]) -> str:
+    return f"{settings.SITE_URL}{reverse(name, args=args)}"
 
 
 def portal_conversation_url(case_id: int) -> str:
-    return _url("portal:messages", [case_id], f"/my-cases/{case_id}/messages")
-
-
-def portal_documents_url(case_id: int) -> str:
-    return _url("portal:documents", [case_id], f"/my-cases/{case_id}/documents")
+    return _url("portal:messages", [case_id])
 
 
 def team_case_url(case_id: int) -> str:
-    return _url("cases:messages", [case_id], f"/cases/{case_id}/messages/")
-
-
-def team_documents_url(case_id: int) -> str:
-    return _url("cases:documents", [case_id], f"/cases/{case_id}/documents/")
+    return _url("cases:messages", [case_id])
 
 
 def notification_settings_url() -> str:
-    return _url("mail:notification_settings", [], "/account/notifications/")
+    return _url("settings:profile", [])
 
 
-def document_share_url(document: Document) -> str | None:
-    """The access-checked share link of a document, when Case Messages provides one."""
-    for name in ("cases:document_share", "cases:share", "cases:document_shared"):
-        try:
-            return f"{settings.SITE_URL}{reverse(name, args=[document.share_token])}"
-        except NoReverseMatch:
-            continue
-    return None
+def document_share_url(document: Document) -> str:
+    """The share link: it opens the file only for someone with access to the case, checked per fetch."""
+    return _url("cases:document_share", [document.share_token])
 
 
 def _magic_link_url(contact: Contact, case: Case) -> str:
-    try:
-        from casedesk.accounts.actions import do_issue_magic_link
-    except ImportError:  # pragma: no cover - the foundation provides it
-        from casedesk.accounts.models import MagicLink
-
-        _, token = MagicLink.issue(contact, case)
-        return _url("accounts:magic", [token], f"/accounts/magic/{token}/")
     return do_issue_magic_link(contact=contact, case=case).url
 
 
@@ -163,11 +140,10 @@ def deliver(row: OutboundEmail, email: EmailMultiAlternatives) -> None:
     OutboundEmail.objects.filter(pk=row.pk).update(sent_at=timezone.now(), last_error="")
 
 
-def _attachment_links(message: Message, *, for_team: bool, fallback_url: str) -> list[emails.Link]:
+def _attachment_links(message: Message) -> list[emails.Link]:
     links = []
     for document in Document.objects.filter(message=message, internal_only=False).order_by("pk"):
-        url = document_share_url(document) or fallback_url
-        links.append(emails.Link(label=document.name, url=url))
+        links.append(emails.Link(label=document.name, url=document_share_url(document)))
     return links
 
 
@@ -203,7 +179,6 @@ def send_client_message_email(message_id: int, contact_id: int) -> None:
         token = issue_reply_token(contact=contact, case=case)
         portal = contact.has_portal_access
         conversation_url = portal_conversation_url(case.pk) if portal else _magic_link_url(contact, case)
-    fallback = portal_documents_url(case.pk) if portal else conversation_url
     email = emails.client_message(
         to=contact.email,
         message_id=row.rfc_message_id,
@@ -216,7 +191,7 @@ def send_client_message_email(message_id: int, contact_id: int) -> None:
         body_text=message.body,
         body_html=message.body_html,
         conversation_url=conversation_url,
-        attachments=_attachment_links(message, for_team=False, fallback_url=fallback),
+        attachments=_attachment_links(message),
         reply_to=token.address,
         uses_magic_link=not portal,
     )
@@ -266,7 +241,7 @@ def send_team_client_reply_email(message_id: int, user_id: int) -> None:
         body_text=message.body,
         body_html=message.body_html,
         case_url=team_case_url(case.pk),
-        attachments=_attachment_links(message, for_team=True, fallback_url=team_documents_url(case.pk)),
+        attachments=_attachment_links(message),
         settings_url=notification_settings_url(),
     )
     deliver(row, email)

@@ -34,7 +34,6 @@ _WEBHOOKS = [
 urlpatterns: list[URLPattern | URLResolver] = [
     path("quarantine/", views.quarantine_list, name="quarantine"),
     path("quarantine/<int:inbound_id>/", views.quarantine_detail, name="quarantine_detail"),
-    path("account/notifications/", views.notification_settings, name="notification_settings"),
     path("email/messages/<int:message_id>/original/", views.original_email, name="original_email"),
     path("dev/mailbox", views.dev_mailbox, name="dev_mailbox"),
     path("dev/mailbox/<int:captured_id>/", views.dev_mailbox_detail, name="dev_mailbox_detail"),

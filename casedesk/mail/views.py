@@ -21,7 +21,7 @@ from casedesk.accounts.models import Contact, User
 from casedesk.cases.models import Case, CaseContact
 from casedesk.lib.errors import ActionError
 from casedesk.mail import access, actions
-from casedesk.mail.forms import DevReplyForm, EmailPreferencesForm, QuarantineAcceptForm
+from casedesk.mail.forms import DevReplyForm, QuarantineAcceptForm
 from casedesk.mail.models import CapturedEmail
 
 
@@ -97,28 +97,6 @@ def quarantine_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
 
 
 # --- A person's email preferences -----------------------------------------------------------------
-
-
-@signed_in
-@require_http_methods(["GET", "POST"])
-def notification_settings(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    form = EmailPreferencesForm(
-        request.POST or None,
-        initial={
-            "email_on_mention": user.email_on_mention,
-            "email_on_client_reply": user.email_on_client_reply,
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        actions.do_set_email_preferences(
-            user=user,
-            email_on_mention=form.cleaned_data["email_on_mention"],
-            email_on_client_reply=form.cleaned_data["email_on_client_reply"],
-        )
-        messages.success(request, "Your email preferences were saved. In-app notifications stay on.")
-        return redirect("mail:notification_settings")
-    return render(request, "mail/notification_settings.html", {"form": form})
 
 
 # --- The original of a message that came by email (team only) --------------------------------------

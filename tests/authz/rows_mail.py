@@ -76,15 +76,5 @@ ROWS = [
         TEAM_A,
         check=lambda cast, response: b"quoted" in response.content,
     ),
-    Row("email_preferences", "view", "GET", lambda cast: "/account/notifications/", ACCOUNT_HOLDERS),
-    Row(
-        "email_preferences",
-        "save",
-        "POST",
-        lambda cast: "/account/notifications/",
-        ACCOUNT_HOLDERS,
-        data=lambda cast: {"email_on_mention": "on"},
-        ok=(302,),
-    ),
     Row("dev_mailbox", "list", "GET", lambda cast: "/dev/mailbox", WITH_MEMBERSHIPS),
 ]
