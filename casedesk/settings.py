@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "anymail",
+    "ninja",  # serves Swagger UI for /api/docs from its own static files (works offline)
     "django_tasks",
     "django_tasks_db",
     "casedesk",
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "casedesk.accounts.context_processors.shell",
                 "casedesk.cases.context_processors.shell",
                 "casedesk.jobs.context_processors.shell",
+                "casedesk.mail.context_processors.shell",
                 "casedesk.support.context_processors.shell",
             ],
         },

@@ -1,4 +1,4 @@
-"""Mail pages: quarantine, email preferences, the original of an emailed message, the dev mailbox."""
+"""Mail pages: quarantine, the original of an emailed message, the dev mailbox."""
 
 from __future__ import annotations
 

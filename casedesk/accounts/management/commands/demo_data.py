@@ -24,6 +24,8 @@ from casedesk.accounts.actions import IssuedMagicLink, do_issue_magic_link, magi
 from casedesk.accounts.models import Agency, Client, Contact, MagicLink, Membership, Role, User, hash_token
 from casedesk.cases.actions import do_create_case, do_post_message, do_set_case_status
 from casedesk.cases.models import Case, CaseStatus, Message
+from casedesk.support.help import seed_help_articles
+from casedesk.support.models import HelpArticle
 
 DEMO_PASSWORD = "casedesk-demo-2024"  # noqa: S105 -- printed for the demo on purpose
 
@@ -46,6 +48,45 @@ CLIENTS: dict[str, list[tuple[str, str, bool]]] = {
     ],
     "Bloom Florist": [("grace@bloomflorist.example", "Grace Kim", False)],
 }
+
+
+# The agency's own help centre answers its customers' questions in the support widget.
+AGENCY_ARTICLES: list[tuple[str, str, str, list[str]]] = [
+    (
+        "approving-designs",
+        "Approving designs and giving feedback",
+        "Open the case in your portal under My cases and reply in the Messages tab. Say which "
+        "version you approve, or list your changes as bullet points; we reply within one working day.\n\n"
+        "You can also reply to any of our emails: your reply lands in the same thread.",
+        [
+            "How do I approve a design?",
+            "Where do I give feedback on the mockups?",
+            "How do I request changes?",
+        ],
+    ),
+    (
+        "sending-files",
+        "Sending us files",
+        "Attach files to a message in the case thread, or attach them to an email reply. Each file "
+        "can be up to 25 MB: PDFs, images, videos, office documents and archives all work.\n\n"
+        "Every file you send appears in the case's Documents tab.",
+        ["How do I send you files?", "What is the maximum file size?", "Can I upload a video?"],
+    ),
+    (
+        "office-hours",
+        "Office hours and response times",
+        "Our studio is open Monday to Friday, 9:00 to 17:30 (UK time). We answer messages within one "
+        "working day, and urgent launch issues the same day.",
+        ["When are you open?", "What are your office hours?", "How fast do you reply?"],
+    ),
+    (
+        "invoices",
+        "Invoices and payment",
+        "We invoice monthly for retainers and at each milestone for projects. Invoices are due within "
+        "30 days by bank transfer; the bank details are on every invoice.",
+        ["When will I get an invoice?", "How do I pay an invoice?", "What are your payment terms?"],
+    ),
+]
 
 
 @dataclass
@@ -252,7 +293,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         tally = Tally()
-        steps = ["platform", "agency", "team", "clients", *[spec.title for spec in CASES], "other agency"]
+        steps = [
+            "platform",
+            "agency",
+            "team",
+            "clients",
+            "help centre",
+            *[spec.title for spec in CASES],
+            "other agency",
+        ]
         progress = tqdm(
             steps, desc="demo data", unit="step", file=sys.stderr, disable=options["verbosity"] == 0
         )
@@ -265,7 +314,8 @@ class Command(BaseCommand):
                 if step == "platform":
                     users.update(self._platform(tally))
                 elif step == "agency":
-                    agency = self._agency(AGENCY, tally)
+                    # The demo shows the customer widget on the portal and storefront from the start.
+                    agency = self._agency(AGENCY, tally, support_widget_for_customers=True)
                 elif step == "team":
                     assert agency is not None
                     for email, name, role in TEAM:
@@ -273,6 +323,9 @@ class Command(BaseCommand):
                 elif step == "clients":
                     assert agency is not None
                     contacts.update(self._clients(agency, tally))
+                elif step == "help centre":
+                    assert agency is not None
+                    self._help_centre(agency, tally)
                 elif step == "other agency":
                     self._other_agency(users, tally)
                 else:
@@ -312,6 +365,19 @@ class Command(BaseCommand):
         email, name = PLATFORM_STAFF
         staff = self._member(platform, email, name, Role.MEMBER, tally, is_platform_staff=True)
         return {email: staff}
+
+    def _help_centre(self, agency: Agency, tally: Tally) -> None:
+        """The platform's own articles (from casedesk/support/help/) and a few of the agency's."""
+        created, _ = seed_help_articles()
+        for _ in range(created):
+            tally.add("platform help articles", True)
+        for slug, title, body, questions in AGENCY_ARTICLES:
+            _, made = HelpArticle.objects.get_or_create(
+                agency=agency,
+                slug=slug,
+                defaults={"title": title, "body": body, "example_questions": "\n".join(questions)},
+            )
+            tally.add("agency help articles", made)
 
     def _clients(self, agency: Agency, tally: Tally) -> dict[str, Contact]:
         found: dict[str, Contact] = {}
@@ -442,3 +508,6 @@ class Command(BaseCommand):
         out.write("")
         out.write(f"{magic_contact.name} ({magic_contact.email}) has no portal account; their magic link:")
         out.write(f"  {magic_url}")
+        out.write("")
+        out.write(f"Storefront with the support widget: {settings.SITE_URL}/s/{AGENCY['slug']}/")
+        out.write(f"Captured email (reply as a contact): {settings.SITE_URL}/dev/mailbox")
