@@ -3,7 +3,8 @@
 The socket carries only "conversation X changed" nudges; the widget then fetches new lines over
 the same access-checked HTTP API, so the socket can never show more than the API would.
 Authentication is the visitor token (query string), checked like the API does; signed-in
-visitors' tokens also need the matching session (same origin only).
+visitors' tokens also need the matching session (same origin only). The Origin must be the site
+itself or one of the agency's allowed origins, as for the widget's HTTP API.
 """
 
 from __future__ import annotations
@@ -13,17 +14,34 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils.http import is_same_domain
 
 from casedesk.accounts.models import Agency
+from casedesk.live.origin import origin_of_scope
 from casedesk.support import identity
 from casedesk.support.live import visitor_group
 from casedesk.support.models import Visitor
 
 
+def _origin_allowed(agency: Agency, origin: str) -> bool:
+    """The site itself, or (for a customer widget) one of the agency's allowed origins."""
+    if not origin:
+        return True  # not a browser on another site (browsers always send Origin on websockets)
+    host = origin.split("://", 1)[-1].split(":", 1)[0]
+    if is_same_domain_any(host, settings.ALLOWED_HOSTS):
+        return True
+    return not agency.is_platform and origin in identity.widget_settings_for(agency).allowed_origin_list
+
+
+def is_same_domain_any(host: str, patterns: list[str]) -> bool:
+    return any(pattern == "*" or is_same_domain(host, pattern) for pattern in patterns)
+
+
 @database_sync_to_async
-def _visitor_for(agency_slug: str, token: str, user_id: int | None) -> int | None:
+def _visitor_for(agency_slug: str, token: str, user_id: int | None, origin: str) -> int | None:
     agency = Agency.objects.filter(slug=agency_slug).first()
-    if agency is None:
+    if agency is None or not _origin_allowed(agency, origin):
         return None
     public_id = identity.read_visitor_token(token, agency.pk)
     if public_id is None:
@@ -45,7 +63,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         agency_slug = (query.get("agency") or [""])[0]
         user = self.scope.get("user")
         user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
-        visitor_id = await _visitor_for(agency_slug, token, user_id)
+        visitor_id = await _visitor_for(agency_slug, token, user_id, origin_of_scope(self.scope))
         if visitor_id is None:
             await self.close(code=4403)
             return
