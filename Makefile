@@ -10,7 +10,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: demo test lint types unit unit-sqlite unit-postgres browser bench prod-local install vendor clean
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "python3 -m venv failed; installing Debian's python3-venv" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && $(PY) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $(STAMP)

@@ -11,8 +11,13 @@ if pg_isready -q -h "$PGHOST_ADDR" -p 5432 2>/dev/null; then
 fi
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
-  echo "PostgreSQL is neither running on 127.0.0.1:5432 nor installed; install it (apt-get install postgresql) to run the PostgreSQL suite." >&2
-  exit 1
+  if [ "${CI:-}" = "true" ] && [ "${CASEDESK_REQUIRE_POSTGRES:-1}" = "1" ]; then
+    echo "PostgreSQL is neither running on 127.0.0.1:5432 nor installed, and CI must run the PostgreSQL suite." >&2
+    exit 1
+  fi
+  echo "SKIPPED: the PostgreSQL suite. PostgreSQL is neither running on 127.0.0.1:5432 nor installed;" >&2
+  echo "         install it (apt-get install postgresql) to run it." >&2
+  exit 0
 fi
 tmp=$(mktemp -d)
 port=55432
