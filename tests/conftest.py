@@ -22,6 +22,16 @@ from casedesk.accounts.models import Agency, Client, Contact, MagicLink, Members
 from casedesk.cases.actions import do_create_case
 from casedesk.cases.models import Case
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an asyncio loop in the main thread for the rest of the session;
+    tests that call ``async_to_sync`` (websocket tests) must run before it starts.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 PASSWORD = "correct-horse-battery-42"
 
 
