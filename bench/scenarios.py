@@ -210,13 +210,17 @@ def scenario_post(
             "url": ws_url,
             "headers": {"Cookie": headers["Cookie"], "Origin": cfg.base_url},
             "count": 20,
-            # Every viewer watches every posting case (the consumer allows 50 subscriptions).
-            "subscribe": [{"type": "subscribe", "case": case_id} for case_id in site.post_case_ids[:50]],
+            # Every viewer watches every posting case. The consumer allows 50 groups per
+            # connection, one of which is the user's own, so 49 cases at most.
+            "subscribe": [{"type": "subscribe", "case": case_id} for case_id in site.post_case_ids[:49]],
             "time_limit": 90,
             "listen_limit": 3600,
         }
     )
     connected = viewers.read_line("READY ", 120)
+    if not connected or int(connected) == 0:
+        viewers.close()
+        return not_landed("1 post", "the live viewers could not subscribe to the posting cases")
     rows: list[dict[str, Any]] = []
     # Many clients usually write in many threads: spread the load over the posting cases. One
     # extra run puts everyone in the same thread (a hot case), which serialises on the case row.

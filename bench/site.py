@@ -43,7 +43,7 @@ def _user(email: str, name: str) -> Any:
     return user
 
 
-def seed_site(thread_sizes: list[int], post_cases: int = 50) -> BenchSite:
+def seed_site(thread_sizes: list[int], post_cases: int = 49) -> BenchSite:
     from casedesk.accounts.models import Agency, Client, Contact, Membership, Role
     from casedesk.cases.actions import do_create_case
     from casedesk.cases.models import Case
