@@ -71,7 +71,7 @@ class Command(BaseCommand):
                 host=host,
                 port=port,
                 lifespan="off",
-                ws="websockets",
+                ws="websockets-sansio",
                 log_level=os.environ.get("UVICORN_LOG_LEVEL", "info"),
                 access_log=options["access_log"],
                 timeout_graceful_shutdown=5,
