@@ -347,14 +347,19 @@ def do_post_message(
         internal_only = False
         if author_contact.agency_id != case.agency_id:
             raise ActionError("This contact is not on this case.", code="forbidden", status=403)
-    locked = Case.objects.select_for_update().get(pk=case.pk)
     reopened = False
-    if author_contact is not None and locked.status != CaseStatus.OPEN:
-        locked.status = CaseStatus.OPEN
-        locked.closed_at = None
-        locked.save(update_fields=["status", "closed_at", "updated_at"])
-        case.status, case.closed_at = locked.status, None
-        reopened = True
+    if author_contact is not None:
+        # One conditional UPDATE instead of locking the case row for every post: concurrent
+        # posts to the same case no longer queue behind each other, and only the post that
+        # actually reopens the case says so.
+        reopened = (
+            Case.objects.filter(pk=case.pk)
+            .exclude(status=CaseStatus.OPEN)
+            .update(status=CaseStatus.OPEN, closed_at=None, updated_at=timezone.now())
+            > 0
+        )
+        if reopened:
+            case.status, case.closed_at = CaseStatus.OPEN, None
     message = Message.objects.create(
         case=case,
         author_user=author_user,
