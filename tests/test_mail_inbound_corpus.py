@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -218,6 +219,25 @@ def test_reply_threads_by_in_reply_to_when_the_address_is_lost(
     row = deliver(raw, run_tasks)
     assert row.status == InboundStatus.POSTED, row.reason
     assert row.matched_rule == MatchedRule.IN_REPLY_TO
+
+
+def test_reply_threads_by_the_signed_thread_root(cast: Cast, run_tasks: Callable[[], int]) -> None:
+    from casedesk.mail.emails import thread_root_id
+
+    raw = load_eml("gmail_reply.eml", notification_id=thread_root_id(cast.case_a.pk), **_tokens(cast))
+    row = deliver(raw.replace(b"reply+", b"support+"), run_tasks)
+    assert row.status == InboundStatus.POSTED, row.reason
+    assert row.matched_rule == MatchedRule.IN_REPLY_TO
+    assert posted(row).case_id == cast.case_a.pk
+
+
+def test_a_guessed_thread_root_does_not_reach_the_case(cast: Cast, run_tasks: Callable[[], int]) -> None:
+    """Case ids are guessable; the thread root's signature is not, so mail can't be aimed at a case."""
+    guessed = f"<case-{cast.case_b.pk}.{'0' * 20}.thread@{settings.INBOUND_EMAIL_DOMAIN}>"
+    raw = load_eml("gmail_reply.eml", notification_id=guessed, **_tokens(cast))
+    row = deliver(raw.replace(b"reply+", b"support+"), run_tasks)
+    assert row.case_id != cast.case_b.pk
+    assert row.matched_rule != MatchedRule.IN_REPLY_TO
 
 
 def test_reply_threads_by_subject_tag_as_last_resort(cast: Cast, run_tasks: Callable[[], int]) -> None:

@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.files.base import ContentFile
 
 from casedesk.cases.actions import do_post_message, do_remove_contact_from_case
+from casedesk.mail.emails import thread_root_id
 from casedesk.mail.models import OutboundEmail, ReplyToken, hash_reply_token
 from casedesk.mail.outbound import send_client_message_email
 from casedesk.mail.tokens import look_up_token, token_from_address
@@ -38,7 +39,7 @@ def test_client_visible_message_mails_every_contact_on_the_case(
     assert "/accounts/magic/" in sent["erin@globex.test"].body  # no portal: a fresh magic link
     assert carol.extra_headers["Auto-Submitted"] == "auto-generated"
     assert carol.extra_headers["Message-ID"].endswith("@reply.casedesk.localhost>")
-    assert carol.extra_headers["References"].startswith(f"<case-{cast.case_a.pk}.thread@")
+    assert carol.extra_headers["References"] == thread_root_id(cast.case_a.pk)
     assert "Bob Member" in carol.from_email
 
 

@@ -40,6 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from casedesk.accounts.models import Contact
 from casedesk.cases.models import Case, CaseContact, MessageSource
@@ -65,7 +66,7 @@ AGENCY_LIMIT_PER_HOUR = int(getattr(settings, "INBOUND_AGENCY_LIMIT_PER_HOUR", 2
 BOUNCES_PER_ADDRESS_PER_HOUR = 5
 
 _SUBJECT_TAG = re.compile(r"\[case-(\d{1,9})\]", re.IGNORECASE)
-_THREAD_ROOT = re.compile(r"^<case-(\d+)\.thread@(.+)>$")
+_THREAD_ROOT = re.compile(r"^<case-(\d+)\.([0-9a-f]{20})\.thread@(.+)>$")
 
 BOUNCE_REASONS = {
     "unknown": (
@@ -282,7 +283,11 @@ def route(row: InboundEmail, message: EmailMessage, sender: str) -> Route:
             if sent is not None:
                 return Route(rule, sent.case, sent.contact)
             root = _THREAD_ROOT.match(message_id)
-            if root and root.group(2).lower() == settings.INBOUND_EMAIL_DOMAIN.lower():
+            if (
+                root
+                and root.group(3).lower() == settings.INBOUND_EMAIL_DOMAIN.lower()
+                and constant_time_compare(root.group(2), emails.thread_root_signature(int(root.group(1))))
+            ):
                 case = Case.objects.filter(pk=int(root.group(1))).first()
                 if case is not None:
                     return Route(rule, case, None)
