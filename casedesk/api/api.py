@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.handlers.asgi import ASGIRequest
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
@@ -162,6 +163,8 @@ def message_out(request: HttpRequest, message: Message) -> dict[str, Any]:
 
 
 def case_out(request: HttpRequest, case: Case) -> dict[str, Any]:
+    # ``updated_at`` also moves for internal notes; clients get client-visible activity instead.
+    team = is_team_for_case(request_viewer(request), case)
     return {
         "id": case.pk,
         "reference": case.reference,
@@ -170,7 +173,7 @@ def case_out(request: HttpRequest, case: Case) -> dict[str, Any]:
         "agency": case.agency.name,
         "client": case.client.name,
         "created_at": case.created_at,
-        "updated_at": case.updated_at,
+        "updated_at": case.updated_at if team else (case.last_message_at or case.created_at),
         "last_message_at": case.last_message_at,
         "url": _absolute(request, reverse("api:case_get", args=[case.pk])),
     }
@@ -190,7 +193,12 @@ def list_cases(
 ) -> list[dict[str, Any]]:
     """Cases you can see, most recently active first."""
     viewer = request_viewer(request)
-    cases = visible_cases(viewer).select_related("agency", "client").order_by("-updated_at", "-id")
+    cases = (
+        visible_cases(viewer)
+        .select_related("agency", "client")
+        .annotate(activity_at=Coalesce("last_message_at", "created_at"))
+        .order_by("-activity_at", "-id")
+    )
     if status:
         cases = cases.filter(status=status)
     return [case_out(request, c) for c in cases[offset : offset + limit]]

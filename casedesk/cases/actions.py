@@ -143,6 +143,12 @@ def check_files(files: Sequence[File]) -> None:
             )
 
 
+def clean_body(body: str | None) -> str:
+    """The text as stored: trimmed, and without NUL characters (PostgreSQL text cannot hold them,
+    and no person types one)."""
+    return (body or "").replace("\x00", "").strip()
+
+
 def check_body(text: str) -> None:
     if len(text) > MAX_BODY_CHARS:
         raise ActionError(
@@ -337,7 +343,7 @@ def do_post_message(
     transaction; live events go out after commit. ``message.mention_warnings`` tells the
     author about mentions that notified nobody.
     """
-    text = (body or "").strip()
+    text = clean_body(body)
     uploads = [f for f in files if f is not None]
     if not text and not uploads:
         raise ActionError("Write a message or attach a file before sending.", code="empty", field="body")
@@ -427,7 +433,7 @@ def do_edit_message(*, message: Message, editor: User, body: str) -> Message:
     """
     message = Message.objects.select_for_update().select_related("case__agency").get(pk=message.pk)
     _check_author(message, editor)
-    text = (body or "").strip()
+    text = clean_body(body)
     if not text and not message.documents.exists():
         raise ActionError(
             "A message cannot be empty. Write something, or delete the message instead.",

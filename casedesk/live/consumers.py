@@ -75,7 +75,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             case_id = int(content.get("case"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             await self.send_json({"event": "error", "payload": {"message": "No such case."}})
             return
         if len(self.groups_joined) >= MAX_SUBSCRIPTIONS:

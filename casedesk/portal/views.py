@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -14,7 +15,13 @@ from casedesk.cases.access import access_case_as_client, client_cases
 @client_required
 def case_list(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
-    cases = list(client_cases(viewer).select_related("agency", "client").order_by("-updated_at", "-pk"))
+    # Ordered by client-visible activity only: ``updated_at`` also moves for internal notes.
+    cases = list(
+        client_cases(viewer)
+        .select_related("agency", "client")
+        .annotate(client_activity_at=Coalesce("last_message_at", "created_at"))
+        .order_by("-client_activity_at", "-pk")
+    )
     return render(request, "portal/list.html", {"cases": cases})
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casedesk.accounts.models import Agency, Contact, Membership, User
-from casedesk.cases.actions import do_post_message
+from casedesk.cases.actions import clean_body, do_post_message
 from casedesk.cases.models import MessageSource
 from casedesk.lib.errors import ActionError
 from casedesk.support import bot
@@ -97,7 +97,7 @@ def _published(conversation: Conversation) -> None:
 
 
 def _clean_body(body: str) -> str:
-    text = (body or "").strip()
+    text = clean_body(body)
     if not text:
         raise ActionError("Write a message before sending.", code="empty", field="body")
     if len(text) > MAX_MESSAGE_CHARS:

@@ -79,7 +79,11 @@ def url_matches(pattern: str, url: str) -> bool:
 
 
 def origin_of(url: str) -> str:
-    parts = urlsplit(url)
+    """``scheme://host[:port]`` of a URL, or "" when it is not a full, well-formed URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[x/": an unclosed IPv6 literal
+        return ""
     if not parts.scheme or not parts.netloc:
         return ""
     return f"{parts.scheme}://{parts.netloc}".lower()

@@ -93,7 +93,7 @@ def _parse_body(request: HttpRequest) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ApiError(
             400, 'The request body must be JSON, for example {"body": "Hello"}.', "bad_json"
         ) from None
