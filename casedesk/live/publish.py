@@ -4,6 +4,9 @@ Callers publish *after commit* (``transaction.on_commit``; the ``do_*`` actions 
 a browser never hears about a row it cannot read yet. Events carry ids only; pages fetch
 the content through the same access-checked views they render with.
 
+The websocket frame is encoded here, once per event, and carried in the layer message as
+``text``; consumers forward it as it is instead of encoding it again for every viewer.
+
 Groups (see ``casedesk.live.consumers``):
 
 - ``case.<id>.team``   team members of the case's agency: every event, internal or not;
@@ -14,7 +17,11 @@ Groups (see ``casedesk.live.consumers``):
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import threading
+from collections.abc import Coroutine
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -52,11 +59,57 @@ def user_group(user_id: int) -> str:
     return f"user.{int(user_id)}"
 
 
+def live_message(event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message for an event, with its websocket frame already encoded."""
+    return {
+        "type": "live.event",
+        "event": event,
+        "payload": payload,
+        "text": json.dumps({"event": event, "payload": payload}),
+    }
+
+
+class _PublisherLoop:
+    """One long-lived event loop thread per process for publishing from plain threads.
+
+    ``async_to_sync`` from a thread with no event loop (a task worker, the SMTP server) starts a
+    new loop per call, and channels_redis keeps one connection per loop: every event paid for a
+    new Redis connection. Publishing on this loop reuses one.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def run(self, coroutine: Coroutine[Any, Any, None], timeout: float = 5) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._get()).result(timeout=timeout)
+
+    def _get(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid() or not self._loop.is_running():
+                loop = asyncio.new_event_loop()
+                started = threading.Event()
+
+                def serve() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(started.set)
+                    loop.run_forever()
+
+                threading.Thread(target=serve, name="live-publisher", daemon=True).start()
+                started.wait(5)
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+
+_publisher = _PublisherLoop()
+
+
 def _send(groups: list[str], event: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "live.event", "event": event, "payload": payload}
+    message = live_message(event, payload)
 
     async def send_all() -> None:
         for group in groups:
@@ -64,17 +117,28 @@ def _send(groups: list[str], event: str, payload: dict[str, Any]) -> None:
 
     loop = _server_loop
     try:
-        if (
-            isinstance(layer, InMemoryChannelLayer)
-            and loop is not None
-            and loop.is_running()
-            and _running_loop() is not loop
-        ):
-            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=5)
-        else:
+        if isinstance(layer, InMemoryChannelLayer):
+            if loop is not None and loop.is_running() and _running_loop() is not loop:
+                asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=5)
+            else:
+                async_to_sync(send_all)()
+        elif _in_async_to_sync_thread():
+            # A sync view under the ASGI server: publish on the server's own loop and connection.
             async_to_sync(send_all)()
+        else:
+            _publisher.run(send_all())
     except Exception:  # a live update is a courtesy; never fail the write that caused it
         log.exception("live event %s could not be published", event)
+
+
+def _in_async_to_sync_thread() -> bool:
+    """True in a thread that an event loop called into (sync_to_async): that loop is reusable."""
+    from asgiref.sync import SyncToAsync
+
+    return (
+        getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
+        and getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
+    )
 
 
 def publish_case_event(case_id: int, event: str, payload: dict[str, Any], *, internal_only: bool) -> None:
