@@ -153,3 +153,25 @@ def test_policy_is_registered_by_durable_task() -> None:
     policy = policy_for(flaky.module_path)
     assert (policy.kind, policy.max_attempts, policy.backoff_base_seconds) == ("test.flaky", 3, 10)
     assert policy_for(not_retryable.module_path).max_attempts == 1
+
+
+def test_a_worker_finishing_after_its_task_was_taken_back_changes_nothing(db: None) -> None:
+    """The success UPDATE is conditional on the claim being the latest: a late finisher loses."""
+    from casedesk.jobs.runner import mark_successful, record_failure
+
+    task_id = flaky.enqueue("late", fail_times=0).id
+    first = claim_next("worker-a")
+    assert first is not None
+    # The sweep decided worker-a was dead and settled the attempt; then worker-a itself claims it again.
+    assert (
+        record_failure(first.pk, "worker-a", error_class="casedesk.jobs.WorkerLost", message="lost")
+        == "retry"
+    )
+    DBTaskResult.objects.filter(pk=task_id).update(run_after=timezone.now())
+    second = claim_next("worker-a")
+    assert second is not None and second.worker_ids == ["worker-a", "worker-a"]
+    mark_successful(first.pk, "worker-a", "stale", claimed_worker_ids=list(first.worker_ids))
+    assert result_of(task_id).status == TaskResultStatus.RUNNING
+    assert execute(second, "worker-a")
+    row = result_of(task_id)
+    assert row.status == TaskResultStatus.SUCCESSFUL and row.return_value == "done late"

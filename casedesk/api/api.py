@@ -264,10 +264,19 @@ def post_message(
         message = do_post_message(
             case=case, body=body, author_user=viewer.user, author_contact=contact, files=uploads, source="api"
         )
-    warnings = message.mention_warnings
-    row = with_thread_relations(Message.objects.filter(pk=message.pk), visible_documents(viewer, case)).get()
-    row.mention_warnings = warnings
-    return Status(201, message_out(request, row))
+    # The response is built from the objects in hand (author, body, times are what was just
+    # written); only files need a query, through the same visibility rule as the thread.
+    message.visible_files = (  # type: ignore[attr-defined]
+        list(
+            visible_documents(viewer, case)
+            .filter(message=message)
+            .select_related("uploaded_by_user", "uploaded_by_contact")
+            .order_by("id")
+        )
+        if uploads
+        else []
+    )
+    return Status(201, message_out(request, message))
 
 
 @router.patch(

@@ -96,6 +96,8 @@ def claim_next(
     row. SQLite: the same query inside an EXCLUSIVE transaction, which serialises claimers.
     """
     tasks = claimable(queue_names, include_delayed=include_delayed)
+    if connection.vendor == "postgresql":
+        return _claim_in_one_statement(tasks, worker_id)
     try:
         with exclusive_transaction(tasks.db):
             result = tasks.get_locked()
@@ -106,6 +108,28 @@ def claim_next(
         if is_locked_database_exception(error):
             return None
         raise
+
+
+def _claim_in_one_statement(tasks: Any, worker_id: str) -> DBTaskResult | None:
+    """PostgreSQL: pick (``FOR UPDATE SKIP LOCKED``, in the queue's own order) and mark RUNNING in
+    one ``UPDATE … RETURNING``: one round trip instead of BEGIN, SELECT, UPDATE, COMMIT.
+
+    The same row, lock and changes as ``get_locked()`` + ``DBTaskResult.claim``: status RUNNING,
+    ``started_at`` now, ``worker_id`` appended to ``worker_ids``.
+    """
+    pick = tasks.order_by(*(DBTaskResult._meta.ordering or ["pk"])).values("pk")[:1]
+    # Compiled without select_for_update(), which Django refuses outside a transaction; the
+    # locking clause goes after LIMIT, where PostgreSQL expects it.
+    pick_sql, pick_params = pick.query.sql_with_params()
+    pick_sql += " FOR UPDATE SKIP LOCKED"
+    table = connection.ops.quote_name(DBTaskResult._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET status = %s, started_at = %s, "  # noqa: S608 - names from the model
+        f"worker_ids = worker_ids || jsonb_build_array(%s::text) WHERE id = ({pick_sql}) RETURNING *"
+    )
+    params = (TaskResultStatus.RUNNING, timezone.now(), worker_id, *pick_params)
+    rows = list(DBTaskResult.objects.raw(sql, params))
+    return rows[0] if rows else None
 
 
 # --- Running ---------------------------------------------------------------------------------
@@ -163,11 +187,38 @@ def execute(
             rng=rng,
         )
         return False
-    with_db_retry(lambda: mark_successful(result.pk, worker_id, return_value), what="recording success")
+    claimed = list(result.worker_ids)
+    with_db_retry(
+        lambda: mark_successful(result.pk, worker_id, return_value, claimed_worker_ids=claimed),
+        what="recording success",
+    )
     return True
 
 
-def mark_successful(task_id: uuid.UUID, worker_id: str, return_value: Any) -> None:
+def mark_successful(
+    task_id: uuid.UUID, worker_id: str, return_value: Any, *, claimed_worker_ids: list[str] | None = None
+) -> None:
+    """Mark the task SUCCESSFUL if ``worker_id`` still holds it; otherwise keep its new state.
+
+    With ``claimed_worker_ids`` (the row's ``worker_ids`` as this worker's claim left them) it is
+    one conditional UPDATE: the row is still RUNNING and nobody claimed it since, which is
+    ``_held_by`` without the row lock and the round trips around it.
+    """
+    if claimed_worker_ids is not None and claimed_worker_ids and claimed_worker_ids[-1] == worker_id:
+        updated = DBTaskResult.objects.filter(
+            pk=task_id, status=TaskResultStatus.RUNNING, worker_ids=claimed_worker_ids
+        ).update(
+            status=TaskResultStatus.SUCCESSFUL,
+            finished_at=timezone.now(),
+            return_value=return_value,
+            exception_class_path="",
+            traceback="",
+        )
+        if not updated:
+            logger.warning(
+                "Task %s finished on %s after it was taken back; keeping its new state.", task_id, worker_id
+            )
+        return
     with transaction.atomic():
         row = DBTaskResult.objects.select_for_update().filter(pk=task_id).first()
         if row is None or not _held_by(row, worker_id):

@@ -1,35 +1,46 @@
 """Outbound notification mail: who gets an email for what, and the tasks that send it.
 
 ``schedule_message_notifications`` and ``schedule_mention_email`` are called by
-``casedesk.cases.actions`` inside the posting transaction. They enqueue one durable task per
-recipient (ids only), so a crash between "posted" and "queued" cannot happen and an SMTP
-outage only delays mail: the jobs pipeline retries with backoff and, when attempts run out,
-the job shows in Admin → Failed Jobs where it can be replayed.
+``casedesk.cases.actions`` inside the posting transaction. A new client-visible message
+enqueues **one** durable task (ids only), ``send_message_notifications``, which works out the
+recipients when it runs and sends all their emails over one SMTP connection; each mention
+enqueues its own. A crash between "posted" and "queued" cannot happen and an SMTP outage only
+delays mail: the jobs pipeline retries with backoff and, when attempts run out, the job shows
+in Admin → Failed Jobs where it can be replayed.
 
-Idempotency: each task first creates (or finds) its ``OutboundEmail`` row by a unique
-``idempotency_key`` and does nothing when ``sent_at`` is set. The one step that is not
-exactly-once is the window between the SMTP server accepting the message and the
-``sent_at`` update (one UPDATE, milliseconds): a worker dying there sends the email again
-on retry, with the *same* Message-ID, which mail clients treat as the same message.
+Idempotency is per recipient: each email has its ``OutboundEmail`` row, found by a unique
+``idempotency_key`` (``client_message:<message>:<contact>``, ...); a recipient whose row has
+``sent_at`` is skipped, so a retry or a replay sends only what was not sent. The one step that
+is not exactly-once is the window between the SMTP server accepting a message and the
+``sent_at`` update after the batch (one UPDATE, milliseconds): a worker dying there sends
+those emails again on retry, with the *same* Message-ID, which mail clients treat as the same
+message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from base64 import urlsafe_b64encode
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from casedesk.accounts.actions import do_issue_magic_link
-from casedesk.accounts.models import Contact, Membership, User
+from casedesk.accounts.actions import do_issue_magic_link, magic_link_url
+from casedesk.accounts.models import Contact, MagicLink, Membership, User, hash_token
 from casedesk.cases.models import Case, CaseContact, Document, Message, Notification
 from casedesk.jobs import durable_task
 from casedesk.mail import emails
-from casedesk.mail.models import EmailKind, OutboundEmail
+from casedesk.mail.models import EmailKind, OutboundEmail, ReplyToken
 from casedesk.mail.tokens import issue_reply_token
 
 log = logging.getLogger(__name__)
@@ -59,8 +70,65 @@ def document_share_url(document: Document) -> str:
     return _url("cases:document_share", [document.share_token])
 
 
-def _magic_link_url(contact: Contact, case: Case) -> str:
-    return do_issue_magic_link(contact=contact, case=case).url
+MAGIC_LINK_REUSE_WINDOW_SECONDS = 3600
+
+
+def _magic_link_window() -> tuple[int, int]:
+    """(index, length) of the current reuse window for notification magic links.
+
+    One hour, or a tenth of the link lifetime when that is shorter, so a link in an email is
+    always usable for at least 90% of MAGIC_LINK_TTL_SECONDS after the email is sent.
+    """
+    length = max(1, min(MAGIC_LINK_REUSE_WINDOW_SECONDS, settings.MAGIC_LINK_TTL_SECONDS // 10))
+    return int(timezone.now().timestamp()) // length, length
+
+
+def _derived_magic_token(contact_id: int, case_id: int, window: int) -> str:
+    """The magic-link token for (contact, case) in one reuse window: 256 bits keyed with SECRET_KEY.
+
+    Deriving it (as reply tokens are derived) lets every notification in the same window carry
+    the same link without storing the raw token: the next email finds the row by its hash
+    instead of inserting a new link each time.
+    """
+    digest = salted_hmac(
+        "casedesk.mail.notification_magic_link", f"{contact_id}:{case_id}:{window}", algorithm="sha256"
+    ).digest()
+    return urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _magic_link_urls(contacts: list[Contact], case: Case) -> dict[int, str]:
+    """A usable magic-link URL per contact, reusing the link issued in the current window.
+
+    One SELECT for all the contacts; a link is issued (``do_issue_magic_link``) only for a
+    contact without a usable one in this window, so at most once an hour per contact and case.
+    A link revoked in this window (the contact left the case and came back) is never reused:
+    the contact gets a fresh random one.
+    """
+    if not contacts:
+        return {}
+    window, length = _magic_link_window()
+    tokens = {c.pk: _derived_magic_token(c.pk, case.pk, window) for c in contacts}
+    hashes = {hash_token(t): contact_id for contact_id, t in tokens.items()}
+    min_expiry = timezone.now() + timedelta(seconds=settings.MAGIC_LINK_TTL_SECONDS - 2 * length)
+    found = {
+        hashes[link.token_hash]: link
+        for link in MagicLink.objects.filter(token_hash__in=list(hashes), case=case)
+    }
+    urls: dict[int, str] = {}
+    for contact in contacts:
+        link = found.get(contact.pk)
+        if link is not None and link.contact_id == contact.pk:
+            if link.revoked_at is None and link.expires_at > min_expiry:
+                urls[contact.pk] = magic_link_url(tokens[contact.pk])
+                continue
+            urls[contact.pk] = do_issue_magic_link(contact=contact, case=case).url
+            continue
+        try:  # do_issue_magic_link is atomic: a conflict rolls back only its own insert
+            urls[contact.pk] = do_issue_magic_link(contact=contact, case=case, token=tokens[contact.pk]).url
+        except IntegrityError:
+            # Another worker issued this window's link a moment ago: it is the same token.
+            urls[contact.pk] = magic_link_url(tokens[contact.pk])
+    return urls
 
 
 def _message_id(key: str) -> str:
@@ -72,25 +140,16 @@ def _message_id(key: str) -> str:
 
 
 def schedule_message_notifications(message: Message) -> None:
-    """Enqueue one email task per recipient of a new message.
+    """Enqueue the notification emails of a new message: one task for all its recipients.
 
-    Clients: every contact on the case except the author, for client-visible messages only.
-    Team: members on the case, for client messages, when they want ``email_on_client_reply``.
+    Who gets mail is decided when the task runs (``send_message_notifications``): clients,
+    every contact on the case except the author, for client-visible messages only; team,
+    members on the case, for client messages, when they want ``email_on_client_reply``.
+    Internal notes enqueue nothing.
     """
     if message.internal_only:
         return
-    recipients = CaseContact.objects.filter(case_id=message.case_id)
-    if message.author_contact_id is not None:
-        recipients = recipients.exclude(contact_id=message.author_contact_id)
-    contact_ids = recipients.values_list("contact_id", flat=True)
-    for contact_id in contact_ids:
-        send_client_message_email.enqueue(message.pk, contact_id)
-    if message.author_contact_id is not None:
-        case = Case.objects.get(pk=message.case_id)
-        active = Membership.objects.filter(agency_id=case.agency_id, is_active=True).values("user_id")
-        members = case.members.filter(pk__in=active, is_active=True, email_on_client_reply=True)
-        for user_id in members.values_list("pk", flat=True):
-            send_team_client_reply_email.enqueue(message.pk, user_id)
+    send_message_notifications.enqueue(message.pk)
 
 
 def schedule_mention_email(notification: Notification) -> None:
@@ -147,55 +206,253 @@ def _attachment_links(message: Message) -> list[emails.Link]:
     return links
 
 
-@durable_task(kind="mail.client_message", queue="mail", max_attempts=8, describe=_describe_message)
-def send_client_message_email(message_id: int, contact_id: int) -> None:
-    """Email a client-visible message to one contact on the case. Idempotent."""
+@dataclass
+class _Outgoing:
+    """One recipient's email of a message: its record (unsaved when new) and how to build it."""
+
+    row: OutboundEmail
+    build: Callable[[str], EmailMultiAlternatives]  # rfc Message-ID -> the email
+    email: EmailMultiAlternatives | None = None
+
+
+def _reply_addresses(contacts: list[Contact], case: Case) -> dict[int, str]:
+    """Each contact's reply address on the case: one SELECT, issuing only missing or expired ones."""
+    current = {
+        t.contact_id: t
+        for t in ReplyToken.objects.active().filter(case=case, contact_id__in=[c.pk for c in contacts])
+    }
+    addresses = {}
+    for contact in contacts:
+        token = current.get(contact.pk)
+        if token is None or token.is_expired:
+            token = issue_reply_token(contact=contact, case=case)
+        addresses[contact.pk] = token.address
+    return addresses
+
+
+def _resume(outgoing: list[_Outgoing]) -> list[_Outgoing]:
+    """The emails still to send when some of their rows exist; records the new attempt."""
+    keys = [o.row.idempotency_key for o in outgoing]
+    existing = {r.idempotency_key: r for r in OutboundEmail.objects.filter(idempotency_key__in=keys)}
+    missing = [o for o in outgoing if o.row.idempotency_key not in existing]
+    if missing:
+        with transaction.atomic():  # a conflict here (a third run racing) fails this attempt
+            OutboundEmail.objects.bulk_create([o.row for o in missing])
+    pending = list(missing)
+    for item in outgoing:
+        row = existing.get(item.row.idempotency_key)
+        if row is None or row.sent_at is not None:
+            continue
+        item.row = row
+        item.email = item.build(row.rfc_message_id)
+        OutboundEmail.objects.filter(pk=row.pk).update(
+            attempts=F("attempts") + 1, subject=item.email.subject[:300]
+        )
+        pending.append(item)
+    return pending
+
+
+def _send_all(outgoing: list[_Outgoing]) -> None:
+    """Record and send every email over one SMTP connection; idempotent per recipient.
+
+    The first run inserts every recipient's row (``attempts=1``) in one statement before
+    anything is sent. When some rows exist already (a retry, a replay, or another run of the
+    same job), it starts from those rows instead: recipients already sent are skipped (nobody
+    is mailed twice), the others are sent again with the Message-ID fixed at their first
+    attempt. Each sent email's row gets ``sent_at`` in one UPDATE after the batch, each failed
+    one its ``last_error``; any failure raises after the others were sent, so the job retries
+    just the unsent ones.
+    """
+    if not outgoing:
+        return
+    for item in outgoing:
+        item.row.rfc_message_id = _message_id(item.row.idempotency_key)
+        item.row.attempts = 1
+        item.email = item.build(item.row.rfc_message_id)
+        item.row.subject = item.email.subject[:300]
+    try:
+        with transaction.atomic():
+            OutboundEmail.objects.bulk_create([item.row for item in outgoing])
+        pending = outgoing
+    except IntegrityError:
+        pending = _resume(outgoing)
+    if not pending:
+        return
+    sent: list[int] = []
+    first_error: Exception | None = None
+    connection = get_connection()
+    try:
+        connection.open()
+        for item in pending:
+            assert item.email is not None
+            item.email.connection = connection
+            try:
+                item.email.send()
+            except Exception as error:
+                first_error = first_error or error
+                OutboundEmail.objects.filter(pk=item.row.pk).update(last_error=repr(error)[:2000])
+            else:
+                sent.append(item.row.pk)
+    except Exception as error:  # the connection could not be opened: nothing was sent
+        first_error = first_error or error
+        unsent = [item.row.pk for item in pending if item.row.pk not in sent]
+        OutboundEmail.objects.filter(pk__in=unsent).update(last_error=repr(error)[:2000])
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+        if sent:
+            OutboundEmail.objects.filter(pk__in=sent).update(sent_at=timezone.now(), last_error="")
+    if first_error is not None:
+        raise first_error
+
+
+def _message_for_mail(message_id: int) -> Message | None:
+    """The message if it may still be mailed: it exists, is client-visible and not deleted."""
     message = (
         Message.objects.select_related("case", "case__agency", "author_user", "author_contact")
         .filter(pk=message_id)
         .first()
     )
-    contact = Contact.objects.select_related("user").filter(pk=contact_id).first()
-    # Re-checked at send time: a message made internal or deleted, or a contact who left the
-    # case since, gets nothing.
-    if message is None or contact is None or message.internal_only or message.deleted_at is not None:
-        return
+    if message is None or message.internal_only or message.deleted_at is not None:
+        return None
+    return message
+
+
+def _client_emails(message: Message, contact_ids: list[int] | None) -> list[_Outgoing]:
+    """The client notification of ``message`` to every contact on the case but its author.
+
+    ``contact_ids`` narrows it to those contacts (jobs queued per recipient before this
+    function existed); a contact no longer on the case gets nothing either way.
+    """
     case = message.case
-    if not CaseContact.objects.filter(case=case, contact=contact).exists():
+    rows = CaseContact.objects.filter(case=case).select_related("contact__user").order_by("pk")
+    if message.author_contact_id is not None:
+        rows = rows.exclude(contact_id=message.author_contact_id)
+    if contact_ids is not None:
+        rows = rows.filter(contact_id__in=contact_ids)
+    contacts = [row.contact for row in rows]
+    if not contacts:
+        return []
+    reply_to = _reply_addresses(contacts, case)
+    portal = {c.pk: c.has_portal_access for c in contacts}
+    magic = _magic_link_urls([c for c in contacts if not portal[c.pk]], case)
+    attachments = _attachment_links(message)
+
+    def builder(contact: Contact) -> Callable[[str], EmailMultiAlternatives]:
+        def build(rfc_message_id: str) -> EmailMultiAlternatives:
+            uses_magic_link = not portal[contact.pk]
+            return emails.client_message(
+                to=contact.email,
+                message_id=rfc_message_id,
+                contact_name=contact.name,
+                agency_name=case.agency.name,
+                case_reference=case.reference,
+                case_title=case.title,
+                case_id=case.pk,
+                author_name=message.author_name,
+                body_text=message.body,
+                body_html=message.body_html,
+                conversation_url=magic[contact.pk] if uses_magic_link else portal_conversation_url(case.pk),
+                attachments=attachments,
+                reply_to=reply_to[contact.pk],
+                uses_magic_link=uses_magic_link,
+            )
+
+        return build
+
+    return [
+        _Outgoing(
+            row=OutboundEmail(
+                kind=EmailKind.CLIENT_MESSAGE,
+                idempotency_key=f"client_message:{message.pk}:{contact.pk}",
+                agency_id=case.agency_id,
+                case=case,
+                message=message,
+                contact=contact,
+                to_address=contact.email,
+            ),
+            build=builder(contact),
+        )
+        for contact in contacts
+    ]
+
+
+def _team_client_reply_emails(message: Message, user_ids: list[int] | None) -> list[_Outgoing]:
+    """The client-reply email of ``message`` to each active team member on the case who wants it."""
+    if message.author_contact_id is None:
+        return []
+    case = message.case
+    active = Membership.objects.filter(agency_id=case.agency_id, is_active=True).values("user_id")
+    users = case.members.filter(pk__in=active, is_active=True, email_on_client_reply=True).order_by("pk")
+    if user_ids is not None:
+        users = users.filter(pk__in=user_ids)
+    recipients = list(users)
+    if not recipients:
+        return []
+    attachments = _attachment_links(message)
+
+    def builder(user: User) -> Callable[[str], EmailMultiAlternatives]:
+        def build(rfc_message_id: str) -> EmailMultiAlternatives:
+            return emails.team_client_reply(
+                to=user.email,
+                message_id=rfc_message_id,
+                user_name=user.name,
+                agency_name=case.agency.name,
+                case_reference=case.reference,
+                case_title=case.title,
+                case_id=case.pk,
+                author_name=message.author_name,
+                body_text=message.body,
+                body_html=message.body_html,
+                case_url=team_case_url(case.pk),
+                attachments=attachments,
+                settings_url=notification_settings_url(),
+            )
+
+        return build
+
+    return [
+        _Outgoing(
+            row=OutboundEmail(
+                kind=EmailKind.TEAM_CLIENT_REPLY,
+                idempotency_key=f"team_client_reply:{message.pk}:{user.pk}",
+                agency_id=case.agency_id,
+                case=case,
+                message=message,
+                user=user,
+                to_address=user.email,
+            ),
+            build=builder(user),
+        )
+        for user in recipients
+    ]
+
+
+@durable_task(kind="mail.message_notifications", queue="mail", max_attempts=8, describe=_describe_message)
+def send_message_notifications(message_id: int) -> None:
+    """Email a new message to everyone it concerns, over one SMTP connection. Idempotent.
+
+    Clients: every contact on the case except the author. Team: for a client's message, the
+    members on the case who want client-reply emails. Everything is re-checked at send time: a
+    message made internal or deleted since gets no mail, a contact who left the case none.
+    """
+    message = _message_for_mail(message_id)
+    if message is None:
         return
-    key = f"client_message:{message.pk}:{contact.pk}"
-    row = _record(
-        key,
-        kind=EmailKind.CLIENT_MESSAGE,
-        agency_id=case.agency_id,
-        case=case,
-        message=message,
-        contact=contact,
-        to_address=contact.email,
-    )
-    if row.sent_at is not None:
+    _send_all([*_client_emails(message, None), *_team_client_reply_emails(message, None)])
+
+
+@durable_task(kind="mail.client_message", queue="mail", max_attempts=8, describe=_describe_message)
+def send_client_message_email(message_id: int, contact_id: int) -> None:
+    """Email a client-visible message to one contact on the case. Idempotent.
+
+    Kept for jobs queued (and failed jobs replayed) from before ``send_message_notifications``;
+    it sends exactly what that task sends to this contact.
+    """
+    message = _message_for_mail(message_id)
+    if message is None:
         return
-    with transaction.atomic():
-        token = issue_reply_token(contact=contact, case=case)
-        portal = contact.has_portal_access
-        conversation_url = portal_conversation_url(case.pk) if portal else _magic_link_url(contact, case)
-    email = emails.client_message(
-        to=contact.email,
-        message_id=row.rfc_message_id,
-        contact_name=contact.name,
-        agency_name=case.agency.name,
-        case_reference=case.reference,
-        case_title=case.title,
-        case_id=case.pk,
-        author_name=message.author_name,
-        body_text=message.body,
-        body_html=message.body_html,
-        conversation_url=conversation_url,
-        attachments=_attachment_links(message),
-        reply_to=token.address,
-        uses_magic_link=not portal,
-    )
-    deliver(row, email)
+    _send_all(_client_emails(message, [contact_id]))
 
 
 def _team_member_on_case(user: User, case: Case) -> bool:
@@ -207,44 +464,14 @@ def _team_member_on_case(user: User, case: Case) -> bool:
 
 @durable_task(kind="mail.team_client_reply", queue="mail", max_attempts=8, describe=_describe_message)
 def send_team_client_reply_email(message_id: int, user_id: int) -> None:
-    """Tell a team member on the case that the client replied. Idempotent."""
-    message = (
-        Message.objects.select_related("case", "case__agency", "author_contact").filter(pk=message_id).first()
-    )
-    user = User.objects.filter(pk=user_id).first()
-    if message is None or user is None or message.internal_only or message.deleted_at is not None:
+    """Tell a team member on the case that the client replied. Idempotent.
+
+    Kept for jobs queued (and failed jobs replayed) from before ``send_message_notifications``.
+    """
+    message = _message_for_mail(message_id)
+    if message is None:
         return
-    case = message.case
-    if not user.email_on_client_reply or not _team_member_on_case(user, case):
-        return
-    key = f"team_client_reply:{message.pk}:{user.pk}"
-    row = _record(
-        key,
-        kind=EmailKind.TEAM_CLIENT_REPLY,
-        agency_id=case.agency_id,
-        case=case,
-        message=message,
-        user=user,
-        to_address=user.email,
-    )
-    if row.sent_at is not None:
-        return
-    email = emails.team_client_reply(
-        to=user.email,
-        message_id=row.rfc_message_id,
-        user_name=user.name,
-        agency_name=case.agency.name,
-        case_reference=case.reference,
-        case_title=case.title,
-        case_id=case.pk,
-        author_name=message.author_name,
-        body_text=message.body,
-        body_html=message.body_html,
-        case_url=team_case_url(case.pk),
-        attachments=_attachment_links(message),
-        settings_url=notification_settings_url(),
-    )
-    deliver(row, email)
+    _send_all(_team_client_reply_emails(message, [user_id]))
 
 
 @durable_task(kind="mail.team_mention", queue="mail", max_attempts=8, describe=_describe_notification)
