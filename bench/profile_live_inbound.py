@@ -143,7 +143,7 @@ def run_inbound(args: argparse.Namespace) -> None:
 
         mails, case_ids = _make_mails(args.emails, tag)
         pg_pid = _backend_pid()
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
 
         pg0, cpu0, t0 = process_cpu_seconds(pg_pid), _cpu(), time.perf_counter()
         if profiler and args.profile == "store":
@@ -173,6 +173,8 @@ def run_inbound(args: argparse.Namespace) -> None:
         posted = Message.objects.filter(case_id__in=case_ids, source="email").count()
         stored = Document.objects.filter(case_id__in=case_ids).count()
         print(f"posted {posted}/{len(mails)}, attachments stored {stored}")
+        if profiler and args.dump:
+            profiler.dump_stats(args.dump)
         if profiler:
             stats = pstats.Stats(profiler, stream=sys.stdout)
             stats.sort_stats(args.sort).print_stats(args.top)
@@ -282,7 +284,7 @@ def run_live(args: argparse.Namespace) -> None:
 
     case_id, headers = _live_setup(args.viewers, args.clients)
     print(f"channel layer: {settings.CHANNEL_LAYERS['default']['BACKEND']}")
-    profiler = cProfile.Profile() if args.profile else None
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
     async_to_sync(_live_run)(case_id, headers, args.events, profiler)
     if profiler:
         pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(args.top)
@@ -317,6 +319,7 @@ def main() -> None:
     inbound.add_argument("--sort", default="cumulative")
     inbound.add_argument("--top", type=int, default=40)
     inbound.add_argument("--show-queries", action="store_true")
+    inbound.add_argument("--dump", help="write the profile here (pstats format)")
     live = sub.add_parser("live")
     live.add_argument("--viewers", type=int, default=1000)
     live.add_argument("--events", type=int, default=20)

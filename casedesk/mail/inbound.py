@@ -37,7 +37,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -248,6 +248,7 @@ class Route:
     contact: Contact | None = None  # the contact the address or Message-ID was sent to
     token: ReplyToken | None = None
     bounce: str | None = None  # key of BOUNCE_REASONS
+    contact_on_case: bool = False  # ``contact`` was found on ``case`` by this transaction already
 
 
 def _recipients(row: InboundEmail, message: EmailMessage) -> list[str]:
@@ -264,7 +265,9 @@ def route(row: InboundEmail, message: EmailMessage, sender: str) -> Route:
             continue
         lookup = look_up_token(raw_token)
         if lookup.state == "valid" and lookup.token is not None:
-            return Route(MatchedRule.TOKEN, lookup.token.case, lookup.token.contact, lookup.token)
+            return Route(
+                MatchedRule.TOKEN, lookup.token.case, lookup.token.contact, lookup.token, contact_on_case=True
+            )
         token = lookup.token
         return Route(
             MatchedRule.TOKEN,
@@ -312,7 +315,10 @@ def sender_contact(route_: Route, sender: str) -> Contact | None:
     if (
         route_.contact is not None
         and route_.contact.email.lower() == sender
-        and CaseContact.objects.filter(case=route_.case, contact=route_.contact).exists()
+        and (
+            route_.contact_on_case
+            or CaseContact.objects.filter(case=route_.case, contact=route_.contact).exists()
+        )
     ):
         return route_.contact
     row = (
@@ -323,12 +329,41 @@ def sender_contact(route_: Route, sender: str) -> Contact | None:
     return row.contact if row is not None else None
 
 
-def _over_rate_limit(row: InboundEmail, *, agency_id: int | None) -> str | None:
+def _duplicate_or_sender_limited(row: InboundEmail) -> tuple[bool, str | None]:
+    """(this Message-ID was already posted, why the sender is over the hourly limit or None).
+
+    One query answers both: the rows that matter are the posted one with this Message-ID and
+    the sender's own in the last hour (both indexed).
+    """
+    posted = Q(posted_message_id=row.message_id_header) if row.message_id_header else None
+    from_sender = (
+        Q(from_address=row.from_address, received_at__gte=timezone.now() - timedelta(hours=1))
+        if row.from_address
+        else None
+    )
+    checks: dict[str, Any] = {}
+    wanted = Q()
+    if posted is not None:
+        checks["posted"] = Count("pk", filter=posted)
+        wanted |= posted
+    if from_sender is not None:
+        checks["from_sender"] = Count("pk", filter=from_sender & ~Q(pk=row.pk))
+        wanted |= from_sender
+    if not checks:
+        return False, None
+    counts = InboundEmail.objects.filter(wanted).aggregate(**checks)
+    if counts.get("posted"):
+        return True, None
+    if (counts.get("from_sender") or 0) >= SENDER_LIMIT_PER_HOUR:
+        return False, f"More than {SENDER_LIMIT_PER_HOUR} emails from {row.from_address} in an hour."
+    return False, None
+
+
+def _agency_over_rate_limit(row: InboundEmail, *, agency_id: int) -> str | None:
+    """The per-agency limit, rolling hour (the sender's was checked before routing)."""
     since = timezone.now() - timedelta(hours=1)
-    recent = InboundEmail.objects.filter(received_at__gte=since).exclude(pk=row.pk)
-    if row.from_address and recent.filter(from_address=row.from_address).count() >= SENDER_LIMIT_PER_HOUR:
-        return f"More than {SENDER_LIMIT_PER_HOUR} emails from {row.from_address} in an hour."
-    if agency_id is not None and recent.filter(agency_id=agency_id).count() >= AGENCY_LIMIT_PER_HOUR:
+    recent = InboundEmail.objects.filter(received_at__gte=since, agency_id=agency_id).exclude(pk=row.pk)
+    if recent.count() >= AGENCY_LIMIT_PER_HOUR:
         return f"More than {AGENCY_LIMIT_PER_HOUR} emails for this agency in an hour."
     return None
 
@@ -344,13 +379,26 @@ def _describe_inbound(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str
     return {"tenant_id": row.agency_id if row else None, "label": label, "url": ""}
 
 
+# Written once by ``receive_email`` and never changed: ``_finish`` leaves them out of its UPDATE,
+# so the raw message (tens of KB, often MBs) is not sent back to the database with every outcome.
+_RECEIVED_FIELDS = frozenset({"raw", "source", "provider", "envelope_from", "envelope_to", "received_at"})
+
+
+def _processing_fields() -> list[str]:
+    return [
+        f.name
+        for f in InboundEmail._meta.concrete_fields
+        if not f.primary_key and f.name not in _RECEIVED_FIELDS
+    ]
+
+
 def _finish(row: InboundEmail, status: str, reason: str = "", **fields: Any) -> None:
     row.status = status
     row.reason = reason[:300]
     row.processed_at = timezone.now()
     for name, value in fields.items():
         setattr(row, name, value)
-    row.save()
+    row.save(update_fields=_processing_fields())
 
 
 @durable_task(kind="mail.process_inbound", queue="inbound", max_attempts=5, describe=_describe_inbound)
@@ -375,13 +423,10 @@ def _process(row: InboundEmail) -> None:
     if automated is not None:
         _finish(row, automated[0], automated[1])
         return
-    if (
-        row.message_id_header
-        and InboundEmail.objects.filter(posted_message_id=row.message_id_header).exists()
-    ):
+    duplicate, limited = _duplicate_or_sender_limited(row)
+    if duplicate:
         _finish(row, InboundStatus.DUPLICATE, "This Message-ID was already posted.")
         return
-    limited = _over_rate_limit(row, agency_id=None)
     if limited:
         _finish(row, InboundStatus.RATE_LIMITED, limited)
         return
@@ -395,7 +440,7 @@ def _process(row: InboundEmail) -> None:
         _bounce(row, found.bounce)
         return
     assert found.case is not None
-    limited = _over_rate_limit(row, agency_id=found.case.agency_id)
+    limited = _agency_over_rate_limit(row, agency_id=found.case.agency_id)
     if limited:
         _finish(row, InboundStatus.RATE_LIMITED, limited)
         return

@@ -11,6 +11,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from casedesk.accounts.models import Contact
@@ -76,14 +77,17 @@ class TokenLookup:
 
 
 def look_up_token(raw: str) -> TokenLookup:
+    """What a reply address is worth now. "valid" also means its contact is on its case."""
+    on_case = CaseContact.objects.filter(case_id=OuterRef("case_id"), contact_id=OuterRef("contact_id"))
     token = (
         ReplyToken.objects.select_related("contact", "case", "case__agency")
+        .annotate(on_case=Exists(on_case))
         .filter(token_hash=hash_reply_token(raw))
         .first()
     )
     if token is None:
         return TokenLookup("unknown", None)
-    if not CaseContact.objects.filter(case_id=token.case_id, contact_id=token.contact_id).exists():
+    if not token.on_case:  # type: ignore[attr-defined]
         return TokenLookup("not_on_case", token)
     if token.revoked_at is not None:
         # Superseded tokens (replaced after expiry) count as expired; others were revoked.
