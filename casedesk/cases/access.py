@@ -100,8 +100,8 @@ def client_contact_for_case(viewer: Viewer, case: Case) -> Contact | None:
     return None
 
 
-def access_case(viewer: Viewer, case_id: int | str) -> Case:
-    """The case if the viewer may see it (team of its agency, or a client on it); else 404."""
+def _case_or_404(case_id: int | str) -> Case:
+    """The case row, whoever asks; callers decide whether the viewer may see it."""
     try:
         case_pk = int(case_id)
     except (TypeError, ValueError):
@@ -109,6 +109,12 @@ def access_case(viewer: Viewer, case_id: int | str) -> Case:
     case = Case.objects.select_related("agency", "client").filter(pk=case_pk).first()
     if case is None:
         raise Http404("No such case.")
+    return case
+
+
+def access_case(viewer: Viewer, case_id: int | str) -> Case:
+    """The case if the viewer may see it (team of its agency, or a client on it); else 404."""
+    case = _case_or_404(case_id)
     if is_team_for_case(viewer, case) or client_contact_for_case(viewer, case) is not None:
         return case
     raise Http404("No such case.")
@@ -122,7 +128,12 @@ def access_case_as_team(viewer: Viewer, case_id: int | str) -> Case:
 
 
 def access_case_as_client(viewer: Viewer, case_id: int | str) -> tuple[Case, Contact]:
-    case = access_case(viewer, case_id)
+    """The case and the contact the viewer acts as on it; else 404.
+
+    Being a client on the case is the whole rule here (it is also what lets ``access_case``
+    through for a non-member), so the contact is looked up once rather than twice.
+    """
+    case = _case_or_404(case_id)
     contact = client_contact_for_case(viewer, case)
     if contact is None:
         raise Http404("No such case.")
@@ -235,10 +246,15 @@ def access_notification(viewer: Viewer, notification_id: int | str) -> Notificat
     return notification
 
 
-def unread_notification_count(user_id: int) -> int:
-    """The bell's figure; same rule as ``visible_notifications``, one query."""
+def unread_notifications(user_id: int) -> QuerySet[Notification]:
+    """The bell's rows; same rule as ``visible_notifications``, as one query (no membership read)."""
     return Notification.objects.filter(
         user_id=user_id,
         read_at__isnull=True,
         agency_id__in=Membership.objects.filter(user_id=user_id, is_active=True).values("agency_id"),
-    ).count()
+    )
+
+
+def unread_notification_count(user_id: int) -> int:
+    """The bell's figure; one query."""
+    return unread_notifications(user_id).count()

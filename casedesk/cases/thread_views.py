@@ -29,7 +29,8 @@ from casedesk.cases.access import (
 from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
 from casedesk.cases.forms import EditMessageForm, MessageForm
 from casedesk.cases.models import Case, CaseStatus, Message
-from casedesk.cases.threads import message_window, parse_cursor, with_thread_relations
+from casedesk.cases.threads import ThreadWindow, message_window, parse_cursor, with_thread_relations
+from casedesk.cases.views_message_html import messages_html
 from casedesk.lib.errors import ActionError
 
 
@@ -55,7 +56,11 @@ CLOSED_NOTE_TEAM = (
 )
 
 
-def thread_context(viewer: Viewer, case: Case, **extra: Any) -> dict[str, Any]:
+def _messages_html(viewer: Viewer, case: Case, messages: list[Message]) -> str:
+    return messages_html(messages, case, is_team=True, me_user_id=viewer.user.pk if viewer.user else None)
+
+
+def thread_context(viewer: Viewer, case: Case, window: ThreadWindow, **extra: Any) -> dict[str, Any]:
     return {
         "case": case,
         "is_team": True,
@@ -66,6 +71,8 @@ def thread_context(viewer: Viewer, case: Case, **extra: Any) -> dict[str, Any]:
         "max_bytes": settings.MAX_ATTACHMENT_BYTES,
         "draft_scope": "team",
         "closed_note": CLOSED_NOTE_TEAM if case.status == CaseStatus.CLOSED else "",
+        "window": window,
+        "messages_html": _messages_html(viewer, case, window.messages),
         **extra,
     }
 
@@ -102,14 +109,7 @@ def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
                 flash.warning(request, warning)
             return redirect(reverse("cases:messages", args=[case.pk]) + f"#m{message.pk}")
     window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
-    context = thread_context(
-        viewer,
-        case,
-        active_tab="messages",
-        window=window,
-        form=form,
-        error=error,
-    )
+    context = thread_context(viewer, case, window, active_tab="messages", form=form, error=error)
     return render(request, "cases/thread/page.html", context, status=error.status if error else 200)
 
 
@@ -126,7 +126,9 @@ def messages_feed(request: HttpRequest, case_id: int) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         after=parse_cursor(request.GET.get("after")),
     )
-    response = render(request, "cases/thread/_messages.html", thread_context(viewer, case, window=window))
+    # Plain HTML of the messages: no template, so no context processors (sidebar counts) either;
+    # every live event makes every open page ask for this.
+    response = HttpResponse(_messages_html(viewer, case, window.messages))
     response["X-Has-Earlier"] = "1" if window.has_earlier else "0"
     return response
 
@@ -135,7 +137,7 @@ def _fragment(request: HttpRequest, viewer: Viewer, case: Case, message: Message
     row = with_thread_relations(
         visible_messages(viewer, case).filter(pk=message.pk), visible_documents(viewer, case)
     ).get()
-    return render(request, "cases/thread/_message.html", thread_context(viewer, case, m=row))
+    return HttpResponse(_messages_html(viewer, case, [row]))
 
 
 @require_GET

@@ -24,8 +24,9 @@ from casedesk.cases.access import (
 )
 from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
 from casedesk.cases.forms import EditMessageForm, MessageForm
-from casedesk.cases.models import Case, CaseStatus
+from casedesk.cases.models import Case, CaseStatus, Message
 from casedesk.cases.threads import message_window, parse_cursor, with_thread_relations
+from casedesk.cases.views_message_html import messages_html
 from casedesk.lib.errors import ActionError
 
 CLOSED_NOTE_CLIENT = "This case is closed. If you reply, it will be reopened and the team will be told."
@@ -44,6 +45,16 @@ def _error_json(error: ActionError) -> JsonResponse:
 def _client_viewer(request: HttpRequest) -> Viewer | None:
     viewer = viewer_from_request(request)
     return viewer if (viewer.is_authenticated_user or viewer.magic_grants) else None
+
+
+def _messages_html(viewer: Viewer, case: Case, contact: Contact, messages: list[Message]) -> str:
+    return messages_html(
+        messages,
+        case,
+        is_team=False,
+        me_user_id=viewer.user.pk if viewer.user else None,
+        contact_id=contact.pk,
+    )
 
 
 def _context(viewer: Viewer, case: Case, contact: Contact, **extra: Any) -> dict[str, Any]:
@@ -89,7 +100,16 @@ def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
                 return JsonResponse({"message": message.pk, "warnings": []}, status=201)
             return redirect(reverse("portal:messages", args=[case.pk]) + f"#m{message.pk}")
     window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
-    context = _context(viewer, case, contact, window=window, form=form, error=error, active_tab="messages")
+    context = _context(
+        viewer,
+        case,
+        contact,
+        window=window,
+        messages_html=_messages_html(viewer, case, contact, window.messages),
+        form=form,
+        error=error,
+        active_tab="messages",
+    )
     return render(request, "portal/thread/page.html", context, status=error.status if error else 200)
 
 
@@ -105,7 +125,9 @@ def messages_feed(request: HttpRequest, case_id: int) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         after=parse_cursor(request.GET.get("after")),
     )
-    response = render(request, "cases/thread/_messages.html", _context(viewer, case, contact, window=window))
+    # Plain HTML of the messages: no template, so no context processors either (asked on every
+    # live event by every open page).
+    response = HttpResponse(_messages_html(viewer, case, contact, window.messages))
     response["X-Has-Earlier"] = "1" if window.has_earlier else "0"
     return response
 
@@ -120,7 +142,7 @@ def message_fragment(request: HttpRequest, case_id: int, message_id: int) -> Htt
     row = with_thread_relations(
         visible_messages(viewer, case).filter(pk=message.pk), visible_documents(viewer, case)
     ).get()
-    return render(request, "cases/thread/_message.html", _context(viewer, case, contact, m=row))
+    return HttpResponse(_messages_html(viewer, case, contact, [row]))
 
 
 @require_http_methods(["GET", "POST"])
