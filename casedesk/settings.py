@@ -63,7 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, but an unchanged session is rewritten every few minutes, not on every request.
+    "casedesk.accounts.middleware.SlidingSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -167,7 +168,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Sessions time out after two weeks of inactivity, or SESSION_IDLE_SECONDS when set.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 14 * 24 * 3600))
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout slides without a write per request: SlidingSessionMiddleware rewrites an
+# unchanged session only when its last write is over 5 minutes old (casedesk/accounts/middleware.py).
+SESSION_SAVE_EVERY_REQUEST = False
 MAGIC_LINK_TTL_SECONDS = int(os.environ.get("MAGIC_LINK_TTL_SECONDS", 14 * 24 * 3600))
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
