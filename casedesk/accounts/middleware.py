@@ -44,9 +44,12 @@ class SlidingSessionMiddleware(SessionMiddleware):
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         session = getattr(request, "session", None)
-        if session is not None and session.accessed and not session.modified and not session.is_empty():
+        if session is not None and session.accessed and not session.is_empty():
             now = int(time.time())
-            refreshed = session.get(SESSION_REFRESHED_KEY)
-            if not isinstance(refreshed, int) or now - refreshed >= session_refresh_seconds():
-                session[SESSION_REFRESHED_KEY] = now
+            if session.modified:
+                session[SESSION_REFRESHED_KEY] = now  # written anyway (sign-in, agency switch…)
+            else:
+                refreshed = session.get(SESSION_REFRESHED_KEY)
+                if not isinstance(refreshed, int) or now - refreshed >= session_refresh_seconds():
+                    session[SESSION_REFRESHED_KEY] = now
         return super().process_response(request, response)
