@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -200,6 +200,8 @@ def deliver(row: OutboundEmail, email: EmailMultiAlternatives) -> None:
 
 
 def _attachment_links(message: Message) -> list[emails.Link]:
+    if getattr(message, "has_shared_files", True) is False:
+        return []  # known from the message's own query (most messages carry no files)
     links = []
     for document in Document.objects.filter(message=message, internal_only=False).order_by("pk"):
         links.append(emails.Link(label=document.name, url=document_share_url(document)))
@@ -308,8 +310,10 @@ def _send_all(outgoing: list[_Outgoing]) -> None:
 
 def _message_for_mail(message_id: int) -> Message | None:
     """The message if it may still be mailed: it exists, is client-visible and not deleted."""
+    shared_files = Document.objects.filter(message=OuterRef("pk"), internal_only=False)
     message = (
         Message.objects.select_related("case", "case__agency", "author_user", "author_contact")
+        .annotate(has_shared_files=Exists(shared_files))
         .filter(pk=message_id)
         .first()
     )
