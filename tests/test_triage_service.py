@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 
 from casedesk.accounts.models import Agency
 from casedesk.support.models import HelpArticle
-from casedesk.support.triage import EscalationReason, TriageAnswer, TriageEscalation, answer_question
+from casedesk.support.triage import (
+    EscalationReason,
+    TriageAnswer,
+    TriageEscalation,
+    TriageIndex,
+    answer_question,
+    service,
+)
 from casedesk.support.triage.service import clear_cache, index_for, split_passages
 from tests.conftest import Cast
 
@@ -134,3 +144,60 @@ def test_markdown_is_split_into_sections_and_long_sections_into_paragraphs() -> 
     assert passages[1].startswith("Visitor parking\n\nVisitors park for free")
     assert passages[2] == "Bicycles\n\nBike racks are next to the main entrance."
     assert [passage.split()[1] for passage in passages[3:]] == ["0", "1", "2", "3"]
+
+
+def test_a_background_rebuild_keeps_answering_from_the_previous_index(cast: Cast, settings: Any) -> None:
+    settings.TRIAGE_BACKGROUND_REBUILD = "1"
+    article = add_article(
+        cast.agency_a, "parking", "Parking", PARKING, "where can I park my car\nis there visitor parking"
+    )
+    first = index_for(cast.agency_a.pk)  # no index yet: built in the request
+
+    gate = threading.Event()
+    real_build = service.build_index
+
+    def slow_build(*args: object, **kwargs: object) -> TriageIndex:
+        assert gate.wait(30), "the test never released the rebuild"
+        return real_build(*args, **kwargs)  # type: ignore[arg-type]
+
+    with patch.object(service, "build_index", slow_build):
+        add_article(cast.agency_a, "hours", "Opening hours", OPENING_HOURS, "when are you open")
+        # The change is seen, but the request does not wait for the build: the old index answers.
+        assert index_for(cast.agency_a.pk) is first
+        outcome = answer_question("where can I park my car?", cast.agency_a.pk)
+        assert isinstance(outcome, TriageAnswer) and outcome.entry_key == "parking"
+
+        # An article unpublished meanwhile is never quoted by the stale index.
+        article.is_published = False
+        article.save()
+        outcome = answer_question("where can I park my car?", cast.agency_a.pk)
+        assert isinstance(outcome, TriageEscalation)
+        assert outcome.reason is EscalationReason.LOW_CONFIDENCE
+
+        gate.set()
+        service.wait_for_rebuilds()
+    # The rebuild for "parking + hours" landed; the unpublish queues the next one, which lands too.
+    index_for(cast.agency_a.pk)
+    service.wait_for_rebuilds()
+    rebuilt = index_for(cast.agency_a.pk)
+    assert rebuilt is not first
+    assert [entry.key for entry in rebuilt.entries] == ["hours"]
+    outcome = answer_question("when are you open?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageAnswer) and outcome.entry_key == "hours"
+
+
+def test_deleting_every_article_escalates_at_once_even_with_background_rebuilds(
+    cast: Cast, settings: Any
+) -> None:
+    settings.TRIAGE_BACKGROUND_REBUILD = "1"
+    article = add_article(cast.agency_a, "hours", "Opening hours", OPENING_HOURS, "when are you open")
+    assert isinstance(answer_question("when are you open?", cast.agency_a.pk), TriageAnswer)
+    article.delete()
+    outcome = answer_question("when are you open?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageEscalation)
+    assert outcome.reason is EscalationReason.EMPTY_HELP_CENTRE
+
+
+def test_the_lexical_engine_rebuilds_in_the_request_by_default() -> None:
+    assert not service.background_rebuilds("lexical")
+    assert service.background_rebuilds("embeddings")

@@ -23,6 +23,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from casedesk.support.triage.finetune import FineTuneSettings, fine_tune_transformer, mean_pooled
+
 Matrix = Any  # a scipy CSR matrix or a dense numpy array: rows are texts
 
 
@@ -31,7 +33,12 @@ class EmbeddingsUnavailable(ImportError):
 
 
 class Encoder(Protocol):
-    def fit(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Encoder: ...
+    def fit(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        labels: Sequence[int] | None = None,
+    ) -> Encoder: ...
     def transform(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Matrix: ...
 
 
@@ -42,7 +49,12 @@ class LexicalEncoder:
         self._parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = []
         self._width = 0
 
-    def fit(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> LexicalEncoder:
+    def fit(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        labels: Sequence[int] | None = None,
+    ) -> LexicalEncoder:
         self.words.fit(texts)
         self.chars.fit(texts)
         self._parts = [
@@ -128,44 +140,55 @@ def load_sentence_model(path: str) -> Any:
 
 
 class EmbeddingEncoder:
+    """Mean-pooled, unit-length all-MiniLM-L6-v2 embeddings, optionally fine-tuned on the entries.
+
+    With ``fine_tune`` set, ``fit(texts, labels=...)`` trains a private copy of the transformer on
+    the help entries' texts (``finetune.fine_tune_transformer``) and keeps the entry vectors it was
+    trained against in ``class_vectors``; the shared loaded model is never changed.
+    """
+
     batch_size = 64
 
-    def __init__(self, model_path: Path | str | None = None) -> None:
+    def __init__(
+        self, model_path: Path | str | None = None, fine_tune: FineTuneSettings | None = None
+    ) -> None:
         self.model_path = str(model_path or default_model_path())
-        self.model = load_sentence_model(self.model_path)
+        module = load_sentence_model(self.model_path)[0]
+        self.tokenizer = module.tokenizer
+        self.transformer = module.auto_model
+        self.max_length = int(module.max_seq_length or 256)
+        self.fine_tune = fine_tune
+        self.class_vectors: np.ndarray | None = None
 
-    def fit(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> EmbeddingEncoder:
+    def fit(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        labels: Sequence[int] | None = None,
+    ) -> EmbeddingEncoder:
+        if self.fine_tune is not None and labels is not None and len(set(labels)) > 1:
+            self.transformer, self.class_vectors = fine_tune_transformer(
+                self.tokenizer, self.transformer, texts, labels, self.fine_tune, progress
+            )
         return self
 
     def transform(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Matrix:
         if len(texts) == 1:
             return self._encode_one(texts[0])
-        chunks = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start : start + self.batch_size])
-            chunks.append(
-                self.model.encode(
-                    batch, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-                )
-            )
-            if progress:
-                progress(len(batch))
-        if not chunks:
-            return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
-        return np.vstack(chunks).astype(np.float32)
+        return mean_pooled(
+            self.tokenizer, self.transformer, texts, self.max_length, self.batch_size, progress
+        )
 
     def _encode_one(self, text: str) -> Matrix:
-        """One question straight through the transformer: ``encode()``'s batching costs ~3 ms a call."""
+        """One question straight through the transformer: no sorting, batching or padding."""
         import torch
 
-        transformer = self.model[0]
-        features = transformer.tokenize([text])
+        features = self.tokenizer([text], truncation=True, max_length=self.max_length, return_tensors="pt")
         with torch.inference_mode():
-            output = transformer.auto_model(
+            output = self.transformer(
                 input_ids=features["input_ids"], attention_mask=features["attention_mask"]
-            )
-        mask = features["attention_mask"].unsqueeze(-1).to(output[0].dtype)
-        pooled = (output[0] * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            )[0]
+        pooled = output.mean(1)  # one text, no padding: every token counts
         vector = torch.nn.functional.normalize(pooled, p=2, dim=1)
         return vector.numpy().astype(np.float32)
 
@@ -173,12 +196,24 @@ class EmbeddingEncoder:
 class CombinedEncoder:
     """Lexical and embedding features side by side; each half is unit length, so both count."""
 
-    def __init__(self, model_path: Path | str | None = None) -> None:
+    def __init__(
+        self, model_path: Path | str | None = None, fine_tune: FineTuneSettings | None = None
+    ) -> None:
         self.lexical = LexicalEncoder()
-        self.embeddings = EmbeddingEncoder(model_path)
+        self.embeddings = EmbeddingEncoder(model_path, fine_tune)
 
-    def fit(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> CombinedEncoder:
+    @property
+    def class_vectors(self) -> np.ndarray | None:
+        return self.embeddings.class_vectors
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        labels: Sequence[int] | None = None,
+    ) -> CombinedEncoder:
         self.lexical.fit(texts)
+        self.embeddings.fit(texts, progress, labels)
         return self
 
     def transform(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Matrix:
@@ -187,11 +222,13 @@ class CombinedEncoder:
         return sparse.hstack([lexical, sparse.csr_matrix(dense)]).tocsr()
 
 
-def make_encoder(engine: str, model_path: Path | str | None = None) -> Encoder:
+def make_encoder(
+    engine: str, model_path: Path | str | None = None, fine_tune: FineTuneSettings | None = None
+) -> Encoder:
     if engine == "lexical":
         return LexicalEncoder()
     if engine == "embeddings":
-        return EmbeddingEncoder(model_path)
+        return EmbeddingEncoder(model_path, fine_tune)
     if engine == "combined":
-        return CombinedEncoder(model_path)
+        return CombinedEncoder(model_path, fine_tune)
     raise ValueError(f"Unknown triage engine {engine!r}: use lexical, embeddings or combined.")

@@ -18,6 +18,7 @@ defaults were chosen is in docs/triage.md.
 from __future__ import annotations
 
 import enum
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import numpy as np
 from sklearn.svm import LinearSVC
 
 from casedesk.support.triage.encoders import Encoder, Matrix, make_encoder
+from casedesk.support.triage.finetune import FineTuneSettings
 from casedesk.support.triage.human import is_human_request
 
 ENGINES = ("lexical", "embeddings", "combined")
@@ -39,6 +41,9 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "lexical": -0.33,  # eval threshold -0.3292 (full data)
     "embeddings": -0.31,  # eval threshold -0.3072
     "combined": -0.32,  # eval threshold -0.3167
+    # Encoder fine-tuned on the entries at build time (the embeddings engine's default); the score
+    # is the cosine between the question and the nearest trained entry vector.
+    "embeddings+fine-tuned": 0.32,  # placeholder until chosen on val
 }
 
 # Regularisation of the linear classifier; picked on CLINC150 val (docs/triage.md).
@@ -122,6 +127,9 @@ class TriageIndex:
     class_entry: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     # per entry: (passage texts, their feature rows)
     passages: list[tuple[list[str], Matrix]] = field(default_factory=list)
+    # Fine-tuned encoder only: the unit entry vectors it was trained against, one row per class
+    # (``class_entry`` order). They are the classifier: score = cosine to the nearest entry vector.
+    class_vectors: np.ndarray | None = None
     build_seconds: float = 0.0
 
     @property
@@ -133,7 +141,7 @@ class TriageIndex:
         if self.is_empty or self.encoder is None:
             return np.full(len(questions), -1), np.full(len(questions), -np.inf), None
         features = self.encoder.transform(list(questions))
-        if self.classifier is None:  # one entry and no background: cannot happen, kept total
+        if self.classifier is None and self.class_vectors is None:  # cannot happen, kept total
             return np.zeros(len(questions), dtype=int), np.zeros(len(questions)), features
         decision = features @ self.weights
         decision = (
@@ -167,6 +175,24 @@ def entry_documents(entry: HelpEntry) -> list[str]:
     return [text for text in (*entry.examples, entry.title, *entry.passages) if text.strip()]
 
 
+def fine_tune_default() -> FineTuneSettings | None:
+    """Fine-tune the encoder at build time unless ``TRIAGE_FINE_TUNE`` (env
+    ``CASEDESK_TRIAGE_FINE_TUNE``) says 0/false/no/off. Only the embedding engines use it."""
+    configured: Any = None
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            configured = getattr(settings, "TRIAGE_FINE_TUNE", None)
+    except ImportError:  # pragma: no cover - Django is a base dependency
+        pass
+    if configured is None:
+        configured = os.environ.get("CASEDESK_TRIAGE_FINE_TUNE", "1")
+    if str(configured).strip().lower() in {"0", "false", "no", "off", ""}:
+        return None
+    return FineTuneSettings()
+
+
 def build_index(
     entries: Sequence[HelpEntry],
     engine: str = "lexical",
@@ -174,13 +200,25 @@ def build_index(
     threshold: float | None = None,
     model_path: Path | str | None = None,
     progress: Callable[[int], None] | None = None,
+    fine_tune: FineTuneSettings | bool | None = True,
 ) -> TriageIndex:
-    """Learn an index from help entries. Raises ``EmbeddingsUnavailable`` if the extra is missing."""
+    """Learn an index from help entries. Raises ``EmbeddingsUnavailable`` if the extra is missing.
+
+    ``fine_tune``: ``True`` follows the product setting (``fine_tune_default()``), ``False`` or
+    ``None`` uses the stock encoder, or pass explicit ``FineTuneSettings``. Lexical ignores it.
+    """
     if engine not in ENGINES:
         raise ValueError(f"Unknown triage engine {engine!r}: use one of {', '.join(ENGINES)}.")
     started = time.perf_counter()
     entries = [entry for entry in entries if entry_documents(entry)]
-    chosen = DEFAULT_THRESHOLDS[engine] if threshold is None else threshold
+    tuning: FineTuneSettings | None = None
+    if engine == "embeddings":
+        if fine_tune is True:
+            tuning = fine_tune_default()
+        elif isinstance(fine_tune, FineTuneSettings):
+            tuning = fine_tune
+    variant = f"{engine}+fine-tuned" if tuning is not None else engine
+    chosen = DEFAULT_THRESHOLDS[variant] if threshold is None else threshold
     if not entries:
         return TriageIndex(entries=[], engine=engine, threshold=chosen)
 
@@ -194,11 +232,20 @@ def build_index(
         texts.extend(BACKGROUND_QUESTIONS)
         labels.extend([-1] * len(BACKGROUND_QUESTIONS))
 
-    encoder = make_encoder(engine, model_path)
-    encoder.fit(texts)
-    features = encoder.transform(texts, progress)
-    classifier = LinearSVC(C=CLASSIFIER_C)
-    classifier.fit(features, np.asarray(labels))
+    encoder = make_encoder(engine, model_path, tuning)
+    label_array = np.asarray(labels)
+    classes = np.unique(label_array)  # sorted, background (-1) first, as LinearSVC's classes_
+    encoder.fit(texts, progress, labels=np.searchsorted(classes, label_array).tolist())
+    class_vectors: np.ndarray | None = getattr(encoder, "class_vectors", None)
+    classifier: LinearSVC | None = None
+    if class_vectors is not None:
+        # The fine-tuned encoder's entry vectors are the classifier: cosine, no intercept.
+        weights, intercept = np.ascontiguousarray(class_vectors.T), np.zeros(len(classes))
+    else:
+        classifier = LinearSVC(C=CLASSIFIER_C)
+        classifier.fit(encoder.transform(texts, progress), label_array)
+        weights, intercept = np.ascontiguousarray(classifier.coef_.T), np.asarray(classifier.intercept_)
+        classes = np.asarray(classifier.classes_)
 
     passages: list[tuple[list[str], Matrix]] = []
     for entry in entries:
@@ -211,10 +258,11 @@ def build_index(
         threshold=chosen,
         encoder=encoder,
         classifier=classifier,
-        weights=np.ascontiguousarray(classifier.coef_.T),
-        intercept=np.asarray(classifier.intercept_),
-        class_entry=np.asarray(classifier.classes_, dtype=int),
+        weights=weights,
+        intercept=intercept,
+        class_entry=np.asarray(classes, dtype=int),
         passages=passages,
+        class_vectors=class_vectors,
         build_seconds=time.perf_counter() - started,
     )
 

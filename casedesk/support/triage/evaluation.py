@@ -25,6 +25,7 @@ from casedesk.support.triage.engine import (
     TriageAnswer,
     TriageIndex,
     build_index,
+    fine_tune_default,
     triage,
 )
 from casedesk.support.triage.human import is_human_request
@@ -197,6 +198,7 @@ def run_eval(
     out_dir: Path = Path("var/eval"),
     target_recall: float = TARGET_OOS_RECALL,
     progress_factory: Callable[..., Any] | None = None,
+    fine_tune: bool = True,
 ) -> dict[str, Any]:
     """Run the evaluation and return the report (also written as JSON next to the plot)."""
     data = load_dataset(path)
@@ -204,9 +206,11 @@ def run_eval(
     bar = progress_factory or _no_progress
     documents = sum(len(entry.examples) + 1 for entry in entries)
 
-    with bar(total=documents, desc=f"build {engine}", unit="doc") as build_bar:
+    # Fine-tuning reports each training batch too, so the total is only known for the stock encoders.
+    tuned = fine_tune and engine == "embeddings" and fine_tune_default() is not None
+    with bar(total=None if tuned else documents, desc=f"build {engine}", unit="text") as build_bar:
         started = time.perf_counter()
-        index = build_index(entries, engine=engine, progress=build_bar.update)
+        index = build_index(entries, engine=engine, progress=build_bar.update, fine_tune=fine_tune)
         build_seconds = time.perf_counter() - started
 
     val_questions = [text for text, _ in data.val] + [text for text, _ in data.oos_val]
@@ -255,6 +259,7 @@ def run_eval(
     report = {
         "dataset": str(path),
         "engine": engine,
+        "fine_tuned": index.class_vectors is not None,
         "shots": shots,
         "seed": seed,
         "entries": len(entries),

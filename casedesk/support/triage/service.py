@@ -10,8 +10,10 @@ one tenant's articles, so one tenant's articles never answer another tenant's qu
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.conf import settings
@@ -20,6 +22,7 @@ from django.urls import NoReverseMatch, reverse
 
 from casedesk.support.models import HelpArticle
 from casedesk.support.triage.engine import (
+    EscalationReason,
     HelpEntry,
     TriageAnswer,
     TriageEscalation,
@@ -33,7 +36,11 @@ logger = logging.getLogger(__name__)
 CacheKey = tuple[int | None, datetime | None, int, str]
 
 _cache: dict[int | None, tuple[CacheKey, TriageIndex]] = {}
+# Tenants whose index is being rebuilt in the background, with the key being built.
+_building: dict[int | None, CacheKey] = {}
 _cache_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
 
 # A section longer than this is split into its paragraphs, so the snippet stays short.
 MAX_PASSAGE_CHARS = 700
@@ -106,8 +113,52 @@ def help_entries(agency_id: int | None) -> list[HelpEntry]:
     ]
 
 
+def background_rebuilds(engine: str) -> bool:
+    """Whether a changed help centre is rebuilt off the request path (see ``index_for``).
+
+    ``settings.TRIAGE_BACKGROUND_REBUILD`` (env ``CASEDESK_TRIAGE_BACKGROUND_REBUILD``): "auto"
+    (default) for the embedding engines only, whose builds take seconds to minutes; the lexical
+    engine builds a few hundred articles in well under a second, so it rebuilds in the request and
+    never serves a stale answer. "1"/"0" force it on or off.
+    """
+    configured = str(
+        getattr(settings, "TRIAGE_BACKGROUND_REBUILD", None)
+        or os.environ.get("CASEDESK_TRIAGE_BACKGROUND_REBUILD", "auto")
+    ).lower()
+    if configured == "auto":
+        return engine != "lexical"
+    return configured in {"1", "true", "yes", "on"}
+
+
+def _build_in_background(agency_id: int | None, key: CacheKey, entries: list[HelpEntry], engine: str) -> None:
+    """Runs on the rebuild thread; touches no database (the entries were read by the request)."""
+    try:
+        index = build_index(entries, engine=engine)
+    except Exception:
+        logger.exception("Rebuilding the triage index for agency %s failed; keeping the old one.", agency_id)
+        with _cache_lock:
+            if _building.get(agency_id) == key:
+                del _building[agency_id]
+        return
+    logger.info("Rebuilt the triage index for agency %s (%d entries).", agency_id, len(index.entries))
+    with _cache_lock:
+        if _building.get(agency_id) == key:
+            del _building[agency_id]
+        current = _cache.get(agency_id)
+        # A newer synchronous build may have landed meanwhile; never replace it with an older one.
+        if current is None or current[0] != key:
+            _cache[agency_id] = (key, index)
+
+
 def index_for(agency_id: int | None) -> TriageIndex:
-    """The tenant's current index, rebuilt when its articles changed since the cached one."""
+    """The tenant's current index, rebuilt when its articles changed since the cached one.
+
+    With background rebuilds (``background_rebuilds``) and an index already cached, a change does
+    not make the visitor wait for the build: the previous index keeps answering while one rebuild
+    thread builds the new one (from entries read here, in the request), and the next question after
+    it finishes uses the new index. Answers from the previous index are still filtered by
+    ``answer_question`` to articles that are published now.
+    """
     engine = getattr(settings, "TRIAGE_ENGINE", "lexical") or "lexical"
     state = _published(agency_id).aggregate(latest=Max("updated_at"), count=Count("pk"))
     key: CacheKey = (agency_id, state["latest"], state["count"], engine)
@@ -115,6 +166,21 @@ def index_for(agency_id: int | None) -> TriageIndex:
         cached = _cache.get(agency_id)
         if cached and cached[0] == key:
             return cached[1]
+        stale_ok = (
+            cached is not None
+            and cached[0][3] == engine
+            and state["count"] > 0
+            and background_rebuilds(engine)
+        )
+        if stale_ok and _building.get(agency_id) == key:
+            return cached[1]  # type: ignore[index]
+    if stale_ok:
+        entries = help_entries(agency_id)
+        with _cache_lock:
+            if _building.get(agency_id) != key:
+                _building[agency_id] = key
+                _rebuild_executor().submit(_build_in_background, agency_id, key, entries, engine)
+        return cached[1]  # type: ignore[index]
     index = build_index(help_entries(agency_id), engine=engine)
     logger.info("Built the triage index for agency %s (%d entries).", agency_id, len(index.entries))
     with _cache_lock:
@@ -122,11 +188,43 @@ def index_for(agency_id: int | None) -> TriageIndex:
     return index
 
 
+def _rebuild_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            # One thread: rebuilds are CPU-bound, and one at a time keeps the web process responsive.
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-rebuild")
+        return _executor
+
+
+def wait_for_rebuilds(timeout: float = 600.0) -> None:
+    """Block until the rebuilds queued so far have finished (tests, and a clean shutdown)."""
+    with _executor_lock:
+        executor = _executor
+    if executor is not None:
+        executor.submit(lambda: None).result(timeout=timeout)
+
+
 def clear_cache() -> None:
+    wait_for_rebuilds()
     with _cache_lock:
         _cache.clear()
+        _building.clear()
 
 
 def answer_question(question: str, agency_id: int | None) -> TriageAnswer | TriageEscalation:
     """Triage ``question`` against the help centre of ``agency_id`` (None: the platform's)."""
-    return triage(question, index_for(agency_id))
+    index = index_for(agency_id)
+    outcome = triage(question, index)
+    # A stale index may be answering while its replacement builds: never quote an article that has
+    # been unpublished or deleted since.
+    if (
+        isinstance(outcome, TriageAnswer)
+        and _building.get(agency_id) is not None
+        and not _published(agency_id).filter(slug=outcome.entry_key).exists()
+    ):
+        return TriageEscalation(
+            EscalationReason.LOW_CONFIDENCE,
+            "The best matching article is no longer published; the help centre is being re-indexed.",
+        )
+    return outcome

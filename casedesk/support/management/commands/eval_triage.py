@@ -42,6 +42,12 @@ class Command(BaseCommand):
             help="OOS recall on val that the threshold is chosen to reach (default 0.8).",
         )
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+        parser.add_argument(
+            "--no-fine-tune",
+            action="store_true",
+            help="Embedding engines: use the stock encoder, not one fine-tuned on the entries "
+            "(default: settings.TRIAGE_FINE_TUNE, on).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["shots"] is not None and options["shots"] < 1:
@@ -73,6 +79,7 @@ class Command(BaseCommand):
                 out_dir=options["out"],
                 target_recall=options["target_oos_recall"],
                 progress_factory=progress_factory,
+                fine_tune=not options["no_fine_tune"],
             )
         except (DatasetError, EmbeddingsUnavailable) as error:
             raise CommandError(str(error)) from error
@@ -84,5 +91,6 @@ class Command(BaseCommand):
             f"in-scope accuracy {report['in_scope_accuracy']:.1%}, OOS recall {report['oos_recall']:.1%}, "
             f"answered precision {report['answered_precision']:.1%}, "
             f"p50/p99 {report['latency_ms_p50']:.1f}/{report['latency_ms_p99']:.1f} ms, "
+            f"fine-tuned {report['fine_tuned']}, "
             f"threshold {report['threshold']}, build {report['build_seconds']} s. Plot: {report['plot']}"
         )
