@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -218,3 +219,78 @@ def test_events_published_from_a_worker_thread_reach_sockets_in_one_process(cast
 
     events = async_to_sync(scenario)()
     assert [e["payload"]["message"] for e in events] == [7]
+
+
+def test_one_process_reads_each_event_once_for_all_its_sockets(cast: Cast, on_commit: Any) -> None:
+    """Sockets of one process share one fan-out subscription per case group; every socket still
+    gets every event it may see, in order, and nothing of a group it is not in."""
+    from channels.layers import get_channel_layer
+
+    from casedesk.live.fanout import local_fanout
+
+    sessions = [cast.login(cast.bob) for _ in range(3)] + [cast.login(cast.carol_user)]
+
+    async def scenario() -> tuple[list[list[dict[str, Any]]], dict[str, int], dict[str, int]]:
+        sockets = [(await open_socket(s))[0] for s in sessions]
+        for communicator in sockets:
+            assert (await subscribe(communicator, cast.case_a.pk))["event"] == "subscribed"
+        fanout = local_fanout(get_channel_layer())
+        sizes = {group: len(members) for group, members in fanout.members.items()}
+        for body, internal in (("one", False), ("two", True), ("three", False)):
+            await sync_to_async(on_commit)(
+                do_post_message, case=cast.case_a, body=body, author_user=cast.alice, internal_only=internal
+            )
+        events = [await collect(c) for c in sockets]
+        for communicator in sockets:
+            await communicator.disconnect()
+        left = {group: len(members) for group, members in fanout.members.items()}
+        return events, sizes, left
+
+    events, sizes, left = async_to_sync(scenario)()
+    team_group, client_group = f"case.{cast.case_a.pk}.team", f"case.{cast.case_a.pk}.client"
+    assert sizes == {team_group: 3, client_group: 1}
+    team_ids = [e["payload"]["message"] for e in events[0]]
+    assert len(team_ids) == 3 and team_ids == sorted(team_ids)
+    assert [e["payload"]["message"] for e in events[1]] == team_ids
+    assert [e["payload"]["message"] for e in events[2]] == team_ids
+    assert [e["payload"]["message"] for e in events[3]] == [team_ids[0], team_ids[2]]
+    assert left == {}
+
+
+def test_events_queued_for_a_removed_contact_are_all_dropped(cast: Cast, on_commit: Any) -> None:
+    session = cast.magic_client()
+
+    async def scenario() -> list[dict[str, Any]]:
+        magic, _ = await open_socket(session)
+        await subscribe(magic, cast.case_a.pk)
+        await sync_to_async(do_remove_contact_from_case)(case=cast.case_a, contact=cast.erin)
+        for body in ("first after removal", "second after removal"):
+            await sync_to_async(on_commit)(do_post_message, case=cast.case_a, body=body, author_user=cast.bob)
+        events = await collect(magic)
+        await magic.disconnect()
+        return events
+
+    assert async_to_sync(scenario)() == []
+
+
+def test_a_socket_that_ends_without_disconnect_is_forgotten_by_the_fan_out(cast: Cast) -> None:
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from casedesk.live.fanout import local_fanout
+
+    session = cast.login(cast.bob)
+
+    async def scenario() -> tuple[int, int]:
+        team, _ = await open_socket(session)
+        await subscribe(team, cast.case_a.pk)
+        fanout = local_fanout(get_channel_layer())
+        before = sum(len(m) for m in fanout.members.values())
+        team.future.cancel()  # the server drops the connection's task (shutdown, crash)
+        with contextlib.suppress(asyncio.CancelledError):
+            await team.future
+        await asyncio.sleep(0.05)
+        return before, sum(len(m) for m in fanout.members.values())
+
+    assert async_to_sync(scenario)() == (1, 0)

@@ -28,6 +28,7 @@ from django.http import Http404
 from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import access_case, client_contact_for_case, is_team_for_case
 from casedesk.cases.models import Case
+from casedesk.live.fanout import Outbox, local_fanout
 from casedesk.live.publish import case_client_group, case_team_group, remember_server_loop, user_group
 
 MAX_SUBSCRIPTIONS = 50
@@ -64,14 +65,34 @@ def _still_a_client_on(viewer: Viewer, case: Case) -> bool:
     return client_contact_for_case(viewer, case) is not None
 
 
+def _is_case_group(group: str) -> bool:
+    return group.startswith("case.")
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Case groups are joined through the process's ``LocalFanout`` (one layer subscription per
+    case per process); the user's own group, which carries little, through the layer directly."""
+
     groups_joined: set[str]
     client_cases: dict[str, tuple[Viewer, Case]]
+    outbox: Outbox
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ended (closed, server shutdown, cancelled), the fan-out must
+            # stop handing it events.
+            if getattr(self, "channel_layer", None) is not None:
+                local_fanout(self.channel_layer).forget(self)
+            if hasattr(self, "outbox"):
+                self.outbox.close()
 
     async def connect(self) -> None:
         remember_server_loop(asyncio.get_running_loop())
         self.groups_joined = set()
         self.client_cases = {}
+        self.outbox = Outbox(self.live_event)
         viewer = await database_sync_to_async(viewer_from_scope)(self.scope)
         if not viewer.is_authenticated_user and not viewer.magic_grants:
             await self.close(code=4401)
@@ -87,14 +108,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Called by the fan-out with an event for one of this socket's case groups."""
+        self.outbox.put(message)
+
     async def _join(self, group: str) -> None:
         if group not in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+            if _is_case_group(group):
+                await local_fanout(self.channel_layer).join(group, self)
+            else:
+                await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
 
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", set()):
+    async def _leave(self, group: str) -> None:
+        self.groups_joined.discard(group)
+        self.client_cases.pop(group, None)
+        if _is_case_group(group):
+            await local_fanout(self.channel_layer).leave(group, self)
+        else:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "outbox"):
+            self.outbox.close()
+        for group in list(getattr(self, "groups_joined", set())):
+            await self._leave(group)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "subscribe":
@@ -120,19 +158,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"event": "subscribed", "payload": {"case": case_id}})
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        payload = message.get("payload") or {}
-        case_id = payload.get("case")
-        client_group = case_client_group(case_id) if case_id is not None else None
-        if case_id is not None and client_group is not None and client_group in self.client_cases:
-            # Re-check a client's access before forwarding: links get revoked, contacts removed.
-            viewer, case = self.client_cases[client_group]
-            if not await database_sync_to_async(_still_a_client_on)(viewer, case):
-                await self.channel_layer.group_discard(client_group, self.channel_name)
-                self.groups_joined.discard(client_group)
-                self.client_cases.pop(client_group, None)
-                return
+        group = message.get("group")
+        if group not in self.groups_joined:
+            return  # left since (e.g. a failed re-check just before), or no group: drop it
+        client = self.client_cases.get(group)
+        # Re-check a client's access before forwarding: links get revoked, contacts removed.
+        if client is not None and not await database_sync_to_async(_still_a_client_on)(*client):
+            await self._leave(group)
+            return
         text = message.get("text")
         if isinstance(text, str):
             await self.send(text_data=text)
-        else:  # published by an older process during a rolling deploy
-            await self.send_json({"event": message.get("event"), "payload": payload})
+        else:
+            await self.send_json({"event": message.get("event"), "payload": message.get("payload") or {}})

@@ -113,7 +113,9 @@ def _send(groups: list[str], event: str, payload: dict[str, Any]) -> None:
 
     async def send_all() -> None:
         for group in groups:
-            await layer.group_send(group, message)
+            # The group travels with the event: each process's LocalFanout receives every
+            # case group it serves on one channel and hands the event to that group's sockets.
+            await layer.group_send(group, {**message, "group": group})
 
     loop = _server_loop
     try:
