@@ -311,12 +311,13 @@ def _send_all(outgoing: list[_Outgoing]) -> None:
 def _message_for_mail(message_id: int) -> Message | None:
     """The message if it may still be mailed: it exists, is client-visible and not deleted."""
     shared_files = Document.objects.filter(message=OuterRef("pk"), internal_only=False)
-    message = (
+    # By primary key, so no ORDER BY/LIMIT of .first() to compile: at most one row comes back.
+    rows = list(
         Message.objects.select_related("case", "case__agency", "author_user", "author_contact")
         .annotate(has_shared_files=Exists(shared_files))
         .filter(pk=message_id)
-        .first()
     )
+    message = rows[0] if rows else None
     if message is None or message.internal_only or message.deleted_at is not None:
         return None
     return message
