@@ -75,3 +75,14 @@ def test_api_lists_and_marks_notifications(cast: Cast) -> None:
     assert http.post(f"/api/notifications/{data['items'][0]['id']}/read").json()["read_at"] is not None
     assert http.post("/api/notifications/read-all").json() == {"count": 1}
     assert http.get("/api/notifications?unread=true").json() == {"items": [], "unread": 0}
+
+
+def test_client_reply_notifies_every_active_member_on_the_case_and_nobody_else(cast: Cast) -> None:
+    cast.case_a.members.add(cast.alice, cast.vic)  # Vic is deactivated
+    Membership.objects.create(user=cast.dave, agency=cast.agency_a, is_active=False)
+    cast.case_a.members.add(cast.dave)  # on the case, but his membership here is inactive
+    message = do_post_message(case=cast.case_a, body="Hello team", author_contact=cast.carol)
+    rows = Notification.objects.filter(kind=NotificationKind.CLIENT_REPLY, message=message)
+    assert sorted(n.user.email for n in rows) == sorted([cast.alice.email, cast.bob.email])
+    assert all(n.agency_id == cast.agency_a.pk and n.case_id == cast.case_a.pk for n in rows)
+    assert all(n.url.endswith(f"#m{message.pk}") for n in rows)

@@ -287,27 +287,34 @@ def _create_mentions(message: Message, plan: MentionPlan) -> list[Notification]:
 
 
 def _notify_client_reply(message: Message) -> None:
-    """Team members on the case get an in-app notification for each client reply."""
+    """Team members on the case get an in-app notification for each client reply.
+
+    Only called for a message created in this transaction, so none of these notifications can
+    exist yet: one INSERT for all of them (the unique constraint still guards the rule).
+    """
     case = message.case
     active_team = Membership.objects.filter(agency_id=case.agency_id, is_active=True, user__is_active=True)
-    members = case.members.filter(pk__in=active_team.values("user_id"))
-    created: list[int] = []
+    member_ids = list(case.members.filter(pk__in=active_team.values("user_id")).values_list("pk", flat=True))
+    if not member_ids:
+        return
     who = message.author_contact.name if message.author_contact else "The client"
-    for user in members:
-        _, new = Notification.objects.get_or_create(
-            user=user,
-            message=message,
-            kind=NotificationKind.CLIENT_REPLY,
-            defaults={
-                "agency_id": case.agency_id,
-                "case": case,
-                "text": _notification_text(f"{who} replied on", case, message),
-                "url": _message_url(message),
-            },
-        )
-        if new:
-            created.append(user.pk)
-    _notify_unread_count_after_commit(created)
+    text = _notification_text(f"{who} replied on", case, message)
+    url = _message_url(message)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user_id=user_id,
+                message=message,
+                kind=NotificationKind.CLIENT_REPLY,
+                agency_id=case.agency_id,
+                case=case,
+                text=text,
+                url=url,
+            )
+            for user_id in member_ids
+        ]
+    )
+    _notify_unread_count_after_commit(member_ids)
 
 
 def _publish_after_commit(
