@@ -184,8 +184,10 @@ class MagicLink(models.Model):
     def issue(cls, contact: Contact, case: Case, token: str | None = None) -> tuple[MagicLink, str]:
         """Create a link and return it with the raw token (shown once, in the email).
 
-        ``token`` is only passed by the demo data command, which derives a stable token so that
-        it can print the same working link on every run; everything else gets fresh randomness.
+        ``token`` is passed by callers that derive a secret token with SECRET_KEY (HMAC) instead of
+        fresh randomness: the demo data command, so it prints the same working link on every run,
+        and notification email (``mail.outbound``), which reuses one link per contact, case and
+        hour. Everything else gets fresh randomness. Only the token's hash is stored either way.
         """
         token = token or new_token()
         link = cls.objects.create(
