@@ -272,3 +272,63 @@ def test_required_figures_over_the_whole_corpus(cast: Cast, run_tasks: Callable[
     # The only answer is the one bounce for the cross-tenant token (a person wrote it).
     assert [m.subject.startswith("Your reply was not posted") for m in answered] == [True]
     assert InboundEmail.objects.filter(status=InboundStatus.POSTED).count() == 0
+
+
+def _reply(sender: str, token: str, message_id: str) -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = f"reply+{token}@{settings.INBOUND_EMAIL_DOMAIN}"
+    message["Subject"] = "Re: Spring campaign"
+    message["Message-ID"] = f"<{message_id}@globex.test>"
+    message.set_content(f"Reply {message_id}.")
+    return message.as_bytes()
+
+
+def test_sender_over_the_hourly_limit_is_recorded_never_posted_or_answered(
+    cast: Cast, run_tasks: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("casedesk.mail.inbound.SENDER_LIMIT_PER_HOUR", 2)
+    tokens = _tokens(cast)
+    rows = [
+        deliver(_reply(cast.carol.email, tokens["carol_token"], f"limit-{i}"), run_tasks) for i in range(2)
+    ]
+    assert [r.status for r in rows] == [InboundStatus.POSTED, InboundStatus.POSTED]
+    mail.outbox.clear()
+    over = deliver(_reply(cast.carol.email, tokens["carol_token"], "limit-2"), run_tasks)
+    # Even to an address that would bounce, a flood gets no answer.
+    unknown = deliver(_reply(cast.carol.email, "unknowntoken0000", "limit-3"), run_tasks)
+    for row in (over, unknown):
+        assert row.status == InboundStatus.RATE_LIMITED
+        assert "emails from carol@globex.test in an hour" in row.reason
+        assert row.case_id is None and row.agency_id is None and row.message_id is None
+    assert email_posts(cast) == 2
+    assert mail.outbox == []
+    # Another sender is not limited by Carol's mail.
+    assert deliver(_reply(cast.erin.email, tokens["erin_token"], "limit-4"), run_tasks).status == (
+        InboundStatus.POSTED
+    )
+
+
+def test_agency_over_the_hourly_limit_is_recorded_other_agencies_still_post(
+    cast: Cast, run_tasks: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("casedesk.mail.inbound.AGENCY_LIMIT_PER_HOUR", 2)
+    tokens = _tokens(cast)
+    first = deliver(_reply(cast.carol.email, tokens["carol_token"], "agency-0"), run_tasks)
+    second = deliver(_reply(cast.erin.email, tokens["erin_token"], "agency-1"), run_tasks)
+    third = deliver(_reply(cast.carol.email, tokens["carol_token"], "agency-2"), run_tasks)
+    other_agency = deliver(_reply(cast.uma.email, tokens["uma_token"], "agency-3"), run_tasks)
+    assert [first.status, second.status] == [InboundStatus.POSTED, InboundStatus.POSTED]
+    assert third.status == InboundStatus.RATE_LIMITED
+    assert "for this agency in an hour" in third.reason
+    assert third.agency_id == cast.case_a.agency_id and third.message_id is None
+    assert other_agency.status == InboundStatus.POSTED
+
+
+def test_processing_leaves_the_stored_raw_message_as_it_was(cast: Cast, run_tasks: Callable[[], int]) -> None:
+    raw = _reply(cast.carol.email, _tokens(cast)["carol_token"], "raw-kept")
+    row = deliver(raw, run_tasks)
+    assert row.status == InboundStatus.POSTED
+    assert bytes(InboundEmail.objects.get(pk=row.pk).raw) == raw
