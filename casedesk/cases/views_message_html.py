@@ -35,7 +35,7 @@ _MARKER = 987654321
 def _url_maker(name: str, *args: int) -> tuple[str, str]:
     """(head, tail) such that head + str(id) + tail == reverse(name, args=[*args, id])."""
     head, tail = reverse(name, args=[*args, _MARKER]).rsplit(str(_MARKER), 1)
-    return head, tail
+    return escape(head), escape(tail)  # as {% url %} in a template would be (a script prefix)
 
 
 @dataclass(frozen=True)
