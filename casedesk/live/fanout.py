@@ -113,8 +113,11 @@ class Outbox:
         self.handle = handle
         self.pending: deque[dict[str, Any]] = deque()
         self.task: asyncio.Task[None] | None = None
+        self.closed = False
 
     def put(self, message: dict[str, Any]) -> None:
+        if self.closed:
+            return  # the socket is going away; it may still be in a group for a moment
         self.pending.append(message)
         if self.task is None:
             self.task = asyncio.ensure_future(self._drain())
@@ -132,6 +135,7 @@ class Outbox:
             self.task = None
 
     def close(self) -> None:
+        self.closed = True
         self.pending.clear()
         if self.task is not None:
             self.task.cancel()
