@@ -1,4 +1,4 @@
-"""Sidebar figures for this app. Keep to one cheap query."""
+"""Sidebar figures for this app, read with the other apps' figures in one query (SidebarFigures)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from casedesk.accounts.access import current_agency, viewer_from_request
+from casedesk.accounts.access import viewer_from_request
+from casedesk.accounts.context_processors import SidebarFigures, request_current_agency
 from casedesk.jobs.models import FailedJob, FailedJobStatus
 
 
@@ -16,9 +17,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         return {}
     viewer = viewer_from_request(request)
     open_jobs = FailedJob.objects.filter(status=FailedJobStatus.OPEN)
+    figures = SidebarFigures.of(request)
     if viewer.is_platform_staff:
-        return {"failed_jobs_count": open_jobs.count()}
-    current = current_agency(request, viewer)
+        return {"failed_jobs_count": figures.count("failed_jobs_count", open_jobs)}
+    current = request_current_agency(request, viewer)
     if current is None or not viewer.is_manager(current.pk):
         return {}
-    return {"failed_jobs_count": open_jobs.filter(tenant_id=current.pk).count()}
+    return {"failed_jobs_count": figures.count("failed_jobs_count", open_jobs.filter(tenant_id=current.pk))}

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from casedesk.accounts.access import viewer_from_request
+from casedesk.accounts.context_processors import SidebarFigures
 from casedesk.mail.access import quarantined_emails
 
 
@@ -16,4 +17,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     viewer = viewer_from_request(request)
     if not viewer.memberships():
         return {}
-    return {"quarantine_count": quarantined_emails(viewer).count()}
+    figures = SidebarFigures.of(request)
+    return {"quarantine_count": figures.count("quarantine_count", quarantined_emails(viewer))}
