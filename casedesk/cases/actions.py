@@ -293,8 +293,16 @@ def _notify_client_reply(message: Message) -> None:
     exist yet: one INSERT for all of them (the unique constraint still guards the rule).
     """
     case = message.case
-    active_team = Membership.objects.filter(agency_id=case.agency_id, is_active=True, user__is_active=True)
-    member_ids = list(case.members.filter(pk__in=active_team.values("user_id")).values_list("pk", flat=True))
+    # One join over the case's members table (no subquery, no user rows): active people with an
+    # active membership of the case's agency (one membership per user and agency, so no repeats).
+    member_ids = list(
+        Case.members.through.objects.filter(
+            case_id=case.pk,
+            user__is_active=True,
+            user__memberships__agency_id=case.agency_id,
+            user__memberships__is_active=True,
+        ).values_list("user_id", flat=True)
+    )
     if not member_ids:
         return
     who = message.author_contact.name if message.author_contact else "The client"
@@ -325,7 +333,6 @@ def _publish_after_commit(
     )
 
 
-@transaction.atomic
 def do_post_message(
     *,
     case: Case,
@@ -360,67 +367,71 @@ def do_post_message(
         internal_only = False
         if author_contact.agency_id != case.agency_id:
             raise ActionError("This contact is not on this case.", code="forbidden", status=403)
-    reopened = False
-    if author_contact is not None:
-        # One conditional UPDATE instead of locking the case row for every post: concurrent
-        # posts to the same case no longer queue behind each other, and only the post that
-        # actually reopens the case says so.
-        reopened = (
-            Case.objects.filter(pk=case.pk)
-            .exclude(status=CaseStatus.OPEN)
-            .update(status=CaseStatus.OPEN, closed_at=None, updated_at=timezone.now())
-            > 0
-        )
-        if reopened:
-            case.status, case.closed_at = CaseStatus.OPEN, None
-    message = Message.objects.create(
-        case=case,
-        author_user=author_user,
-        author_contact=author_contact,
-        body=text,
-        body_html=render_markdown(text),
-        internal_only=internal_only,
-        source=source,
-    )
-    documents = [
-        _store_document(
+    # Everything above only validates, so the writes need no savepoint of their own when a caller
+    # already holds a transaction (inbound email wraps this in its own savepoint): an error raised
+    # here still rolls back the caller's savepoint or transaction, never half a message.
+    with transaction.atomic(savepoint=False):
+        reopened = False
+        if author_contact is not None:
+            # One conditional UPDATE instead of locking the case row for every post: concurrent
+            # posts to the same case no longer queue behind each other, and only the post that
+            # actually reopens the case says so.
+            reopened = (
+                Case.objects.filter(pk=case.pk)
+                .exclude(status=CaseStatus.OPEN)
+                .update(status=CaseStatus.OPEN, closed_at=None, updated_at=timezone.now())
+                > 0
+            )
+            if reopened:
+                case.status, case.closed_at = CaseStatus.OPEN, None
+        message = Message.objects.create(
             case=case,
-            upload=upload,
-            message=message,
-            uploaded_by_user=author_user,
-            uploaded_by_contact=author_contact,
+            author_user=author_user,
+            author_contact=author_contact,
+            body=text,
+            body_html=render_markdown(text),
             internal_only=internal_only,
+            source=source,
         )
-        for upload in uploads
-    ]
-    # Clients see last_message_at (portal lists); an internal note must not move it, not even its time.
-    if internal_only:
-        Case.objects.filter(pk=case.pk).update(updated_at=message.created_at)
-    else:
-        Case.objects.filter(pk=case.pk).update(
-            last_message_at=message.created_at, updated_at=message.created_at
-        )
-    if author_contact is None and text:
-        plan = resolve_mentions(case=case, text=text, author_user=author_user)
-        _create_mentions(message, plan)
-        message.mention_warnings = plan.warnings
-    if author_contact is not None:
-        _notify_client_reply(message)
-    mail_outbound.schedule_message_notifications(message)
-    payload: dict[str, object] = {"case": case.pk, "message": message.pk}
-    _publish_after_commit(case.pk, "message.created", payload, internal_only=message.internal_only)
-    for document in documents:
-        _publish_after_commit(
-            case.pk,
-            "document.created",
-            {"case": case.pk, "document": document.pk},
-            internal_only=internal_only,
-        )
-    if reopened:
-        _publish_after_commit(
-            case.pk, "case.status", {"case": case.pk, "status": "open"}, internal_only=False
-        )
-    return message
+        documents = [
+            _store_document(
+                case=case,
+                upload=upload,
+                message=message,
+                uploaded_by_user=author_user,
+                uploaded_by_contact=author_contact,
+                internal_only=internal_only,
+            )
+            for upload in uploads
+        ]
+        # Clients see last_message_at (portal lists); an internal note must not move it, not even its time.
+        if internal_only:
+            Case.objects.filter(pk=case.pk).update(updated_at=message.created_at)
+        else:
+            Case.objects.filter(pk=case.pk).update(
+                last_message_at=message.created_at, updated_at=message.created_at
+            )
+        if author_contact is None and text:
+            plan = resolve_mentions(case=case, text=text, author_user=author_user)
+            _create_mentions(message, plan)
+            message.mention_warnings = plan.warnings
+        if author_contact is not None:
+            _notify_client_reply(message)
+        mail_outbound.schedule_message_notifications(message)
+        payload: dict[str, object] = {"case": case.pk, "message": message.pk}
+        _publish_after_commit(case.pk, "message.created", payload, internal_only=message.internal_only)
+        for document in documents:
+            _publish_after_commit(
+                case.pk,
+                "document.created",
+                {"case": case.pk, "document": document.pk},
+                internal_only=internal_only,
+            )
+        if reopened:
+            _publish_after_commit(
+                case.pk, "case.status", {"case": case.pk, "status": "open"}, internal_only=False
+            )
+        return message
 
 
 def _check_author(message: Message, user: User) -> None:

@@ -79,12 +79,13 @@ class TokenLookup:
 def look_up_token(raw: str) -> TokenLookup:
     """What a reply address is worth now. "valid" also means its contact is on its case."""
     on_case = CaseContact.objects.filter(case_id=OuterRef("case_id"), contact_id=OuterRef("contact_id"))
-    token = (
+    # token_hash is unique: no ORDER BY (``.first()`` would add one) and no LIMIT to compile.
+    found = list(
         ReplyToken.objects.select_related("contact", "case", "case__agency")
         .annotate(on_case=Exists(on_case))
         .filter(token_hash=hash_reply_token(raw))
-        .first()
     )
+    token = found[0] if found else None
     if token is None:
         return TokenLookup("unknown", None)
     if not token.on_case:  # type: ignore[attr-defined]
