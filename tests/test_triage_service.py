@@ -201,3 +201,34 @@ def test_deleting_every_article_escalates_at_once_even_with_background_rebuilds(
 def test_the_lexical_engine_rebuilds_in_the_request_by_default() -> None:
     assert not service.background_rebuilds("lexical")
     assert service.background_rebuilds("embeddings")
+
+
+def test_a_slow_engine_answers_from_an_interim_lexical_index_until_its_first_build_lands(
+    cast: Cast, settings: Any
+) -> None:
+    settings.TRIAGE_ENGINE = "embeddings"
+    gate = threading.Event()
+    real_build = service.build_index
+    built_engines: list[str] = []
+
+    def slow_embeddings_build(entries: Any, engine: str = "lexical", **kwargs: Any) -> TriageIndex:
+        built_engines.append(engine)
+        if engine == "embeddings":
+            # Stands in for the slow (fine-tuning) build; lexical features keep the test torch-free.
+            assert gate.wait(30), "the test never released the rebuild"
+            index = real_build(entries, engine="lexical", **kwargs)
+            index.engine = "embeddings"
+            return index
+        return real_build(entries, engine=engine, **kwargs)
+
+    add_article(cast.agency_a, "hours", "Opening hours", OPENING_HOURS, "when are you open\nopening hours")
+    with patch.object(service, "build_index", slow_embeddings_build):
+        interim = index_for(cast.agency_a.pk)
+        assert interim.engine == "lexical"  # answered at once, not after the slow build
+        outcome = answer_question("when are you open?", cast.agency_a.pk)
+        assert isinstance(outcome, TriageAnswer) and outcome.entry_key == "hours"
+        assert index_for(cast.agency_a.pk) is interim  # the slow build is queued once, not per question
+        gate.set()
+        service.wait_for_rebuilds()
+    assert built_engines == ["lexical", "embeddings"]
+    assert index_for(cast.agency_a.pk).engine == "embeddings"

@@ -153,10 +153,11 @@ def _build_in_background(agency_id: int | None, key: CacheKey, entries: list[Hel
 def index_for(agency_id: int | None) -> TriageIndex:
     """The tenant's current index, rebuilt when its articles changed since the cached one.
 
-    With background rebuilds (``background_rebuilds``) and an index already cached, a change does
-    not make the visitor wait for the build: the previous index keeps answering while one rebuild
-    thread builds the new one (from entries read here, in the request), and the next question after
-    it finishes uses the new index. Answers from the previous index are still filtered by
+    With background rebuilds (``background_rebuilds``) a change does not make the visitor wait
+    for a slow build: one rebuild thread builds the new index (from entries read here, in the
+    request) while the previous index keeps answering, and the next question after it finishes
+    uses the new one. A tenant with no index yet gets an interim lexical index built in the request
+    (milliseconds) to answer meanwhile. Answers from a stale index are still filtered by
     ``answer_question`` to articles that are published now.
     """
     engine = getattr(settings, "TRIAGE_ENGINE", "lexical") or "lexical"
@@ -166,26 +167,31 @@ def index_for(agency_id: int | None) -> TriageIndex:
         cached = _cache.get(agency_id)
         if cached and cached[0] == key:
             return cached[1]
-        stale_ok = (
-            cached is not None
-            and cached[0][3] == engine
-            and state["count"] > 0
-            and background_rebuilds(engine)
+        # No index yet and a lexical engine: building it is as quick as an interim one would be.
+        background = (
+            state["count"] > 0 and background_rebuilds(engine) and (cached is not None or engine != "lexical")
         )
-        if stale_ok and _building.get(agency_id) == key:
-            return cached[1]  # type: ignore[index]
-    if stale_ok:
-        entries = help_entries(agency_id)
+        if cached is not None and background and _building.get(agency_id) == key:
+            return cached[1]
+    if not background:
+        index = build_index(help_entries(agency_id), engine=engine)
+        logger.info("Built the triage index for agency %s (%d entries).", agency_id, len(index.entries))
         with _cache_lock:
-            if _building.get(agency_id) != key:
-                _building[agency_id] = key
-                _rebuild_executor().submit(_build_in_background, agency_id, key, entries, engine)
-        return cached[1]  # type: ignore[index]
-    index = build_index(help_entries(agency_id), engine=engine)
-    logger.info("Built the triage index for agency %s (%d entries).", agency_id, len(index.entries))
+            _cache[agency_id] = (key, index)
+        return index
+
+    entries = help_entries(agency_id)
+    if cached is None:
+        interim = build_index(entries, engine="lexical")
+        # Cached under a key no question will match, so the real index replaces it when it lands.
+        cached = ((agency_id, state["latest"], state["count"], "lexical (interim)"), interim)
+        with _cache_lock:
+            _cache.setdefault(agency_id, cached)
     with _cache_lock:
-        _cache[agency_id] = (key, index)
-    return index
+        if _building.get(agency_id) != key:
+            _building[agency_id] = key
+            _rebuild_executor().submit(_build_in_background, agency_id, key, entries, engine)
+    return cached[1]
 
 
 def _rebuild_executor() -> ThreadPoolExecutor:
