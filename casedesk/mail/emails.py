@@ -7,8 +7,10 @@ through durable tasks and records them in ``OutboundEmail``.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
+from email._policybase import Compat32
 from email.utils import formataddr
 from typing import Any
 
@@ -44,19 +46,50 @@ def _from_address(display_name: str) -> str:
     return formataddr((display_name, address))
 
 
+# A header value that needs no folding or encoding: printable ASCII words separated by single spaces.
+_PLAIN_HEADER_VALUE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*\Z")
+
+
+class _PlainHeadersFirstPolicy(Compat32):
+    """Django's own policy (``compat32``), minus the cost of folding headers that fit on a line.
+
+    ``compat32`` runs every header, however short, through ``email.header.Header`` to split and
+    rejoin it: about 15% of the worker's CPU per notification. For a value of plain printable
+    ASCII words with single spaces that fits within ``max_line_length``, that machinery writes
+    ``name: value`` unchanged, so it is written directly; everything else (long, non-ASCII,
+    multi-line or oddly spaced values) still goes through ``compat32``, byte for byte as before.
+    """
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if (
+            isinstance(value, str)
+            and (not self.max_line_length or len(name) + 2 + len(value) <= self.max_line_length)
+            and _PLAIN_HEADER_VALUE.match(value)
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]
+
+
+NOTIFICATION_POLICY = _PlainHeadersFirstPolicy()
+
+
 class NotificationEmail(EmailMultiAlternatives):
-    """An email whose MIME boundary is chosen up front.
+    """An email whose MIME boundary is chosen up front and whose short headers are written cheaply.
 
     Left to itself, the standard library picks a boundary while writing the message and compiles
     a fresh regular expression to check the body does not contain it: a noticeable share of the
     CPU per notification. 128 random bits cannot occur in the body by accident, and nobody
-    writing a message can know them in advance.
+    writing a message can know them in advance. The message is written with
+    ``NOTIFICATION_POLICY`` (same bytes as Django's ``compat32``, less work for short headers).
     """
 
     def message(self, **kwargs: Any) -> Any:  # Django 6 adds ``policy=``; 5.2 takes nothing
         msg = super().message(**kwargs)
         if msg.is_multipart() and msg.get_boundary() is None:
             msg.set_boundary(f"=_cd_{secrets.token_hex(16)}")
+        if type(msg.policy) is Compat32:
+            # The generator writes every part with the top-level message's policy.
+            msg.policy = NOTIFICATION_POLICY
         return msg
 
 
