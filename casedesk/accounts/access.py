@@ -31,6 +31,10 @@ class Viewer:
     user: User | None = None
     magic_grants: tuple[MagicGrant, ...] = ()
     _memberships: dict[int, Membership] | None = field(default=None, repr=False)
+    # "Is this viewer on agency X's team?" answered by a query that loaded something else too
+    # (``cases.access.access_case`` asks it in the case's own query), consulted until the
+    # memberships themselves are loaded. Same rule as ``memberships()``: an active membership.
+    _team_answers: dict[int, bool] = field(default_factory=dict, repr=False)
 
     @property
     def is_authenticated_user(self) -> bool:
@@ -57,7 +61,17 @@ class Viewer:
     def membership(self, agency_id: int) -> Membership | None:
         return self.memberships().get(agency_id)
 
+    @property
+    def memberships_loaded(self) -> bool:
+        return self._memberships is not None
+
+    def note_team_answer(self, agency_id: int, is_team: bool) -> None:
+        """Record whether an active membership of ``agency_id`` exists (read by the caller's query)."""
+        self._team_answers[agency_id] = is_team
+
     def is_team(self, agency_id: int) -> bool:
+        if self._memberships is None and agency_id in self._team_answers:
+            return self._team_answers[agency_id]
         return self.membership(agency_id) is not None
 
     def is_manager(self, agency_id: int) -> bool:

@@ -10,7 +10,7 @@ content for client viewers.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from casedesk.accounts.access import Viewer
@@ -101,21 +101,39 @@ def client_contact_for_case(viewer: Viewer, case: Case) -> Contact | None:
     return None
 
 
-def _case_or_404(case_id: int | str) -> Case:
-    """The case row, whoever asks; callers decide whether the viewer may see it."""
+def _case_or_404(case_id: int | str, viewer: Viewer | None = None) -> Case:
+    """The case row, whoever asks; callers decide whether the viewer may see it.
+
+    With a signed-in ``viewer`` whose memberships are not loaded yet, the same query also asks
+    whether they have an active membership of the case's agency (the rule ``Viewer.is_team``
+    applies) and records the answer on the viewer: one query instead of two for the usual
+    "open this case" request.
+    """
     try:
         case_pk = int(case_id)
     except (TypeError, ValueError):
         raise Http404("No such case.") from None
-    case = Case.objects.select_related("agency", "client").filter(pk=case_pk).first()
+    cases = Case.objects.select_related("agency", "client").filter(pk=case_pk)
+    ask_team = viewer is not None and viewer.is_authenticated_user and not viewer.memberships_loaded
+    if ask_team:
+        assert viewer is not None
+        cases = cases.annotate(
+            viewer_on_team=Exists(
+                Membership.objects.filter(user=viewer.user, agency_id=OuterRef("agency_id"), is_active=True)
+            )
+        )
+    case = cases.first()
     if case is None:
         raise Http404("No such case.")
+    if ask_team:
+        assert viewer is not None
+        viewer.note_team_answer(case.agency_id, bool(case.viewer_on_team))  # type: ignore[attr-defined]
     return case
 
 
 def access_case(viewer: Viewer, case_id: int | str) -> Case:
     """The case if the viewer may see it (team of its agency, or a client on it); else 404."""
-    case = _case_or_404(case_id)
+    case = _case_or_404(case_id, viewer)
     if is_team_for_case(viewer, case) or client_contact_for_case(viewer, case) is not None:
         return case
     raise Http404("No such case.")
