@@ -332,3 +332,17 @@ def test_processing_leaves_the_stored_raw_message_as_it_was(cast: Cast, run_task
     row = deliver(raw, run_tasks)
     assert row.status == InboundStatus.POSTED
     assert bytes(InboundEmail.objects.get(pk=row.pk).raw) == raw
+
+
+def test_mail_older_than_an_hour_no_longer_counts_toward_the_sender_limit(
+    cast: Cast, run_tasks: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("casedesk.mail.inbound.SENDER_LIMIT_PER_HOUR", 1)
+    tokens = _tokens(cast)
+    first = deliver(_reply(cast.carol.email, tokens["carol_token"], "window-0"), run_tasks)
+    assert first.status == InboundStatus.POSTED
+    InboundEmail.objects.filter(pk=first.pk).update(received_at=timezone.now() - timedelta(minutes=61))
+    second = deliver(_reply(cast.carol.email, tokens["carol_token"], "window-1"), run_tasks)
+    assert second.status == InboundStatus.POSTED
+    third = deliver(_reply(cast.carol.email, tokens["carol_token"], "window-2"), run_tasks)
+    assert third.status == InboundStatus.RATE_LIMITED

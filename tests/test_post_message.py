@@ -200,3 +200,33 @@ def test_an_internal_note_does_not_move_the_clients_last_message_time(cast: Cast
     do_post_message(case=cast.case_a, body="note", author_user=cast.bob, internal_only=True)
     cast.case_a.refresh_from_db()
     assert cast.case_a.last_message_at == public.created_at
+
+
+def _published_case_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    def record(case_id: int, event: str, payload: dict[str, Any], *, internal_only: bool) -> None:
+        events.append((event, payload))
+
+    monkeypatch.setattr("casedesk.live.publish.publish_case_event", record)
+    return events
+
+
+@pytest.mark.django_db(transaction=True)
+def test_client_reply_to_a_waiting_case_reopens_it_and_moves_its_last_message_time(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = _published_case_events(monkeypatch)
+    cast.case_a.status = CaseStatus.WAITING
+    cast.case_a.save()
+    reply = do_post_message(case=cast.case_a, body="Still broken", author_contact=cast.erin)
+    cast.case_a.refresh_from_db()
+    assert cast.case_a.status == CaseStatus.OPEN and cast.case_a.closed_at is None
+    assert cast.case_a.last_message_at == reply.created_at
+    assert ("case.status", {"case": cast.case_a.pk, "status": "open"}) in events
+    # A reply to a case that is already open moves the time and announces no status change.
+    events.clear()
+    second = do_post_message(case=cast.case_a, body="And another thing", author_contact=cast.erin)
+    cast.case_a.refresh_from_db()
+    assert cast.case_a.last_message_at == second.created_at
+    assert [name for name, _ in events] == ["message.created"]

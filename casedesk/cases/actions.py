@@ -333,6 +333,31 @@ def _publish_after_commit(
     )
 
 
+def _record_client_reply(case: Case, message: Message) -> bool:
+    """Move the case's last message time for a client reply, reopening the case when it is not
+    open. True when this reply is the one that reopened it.
+
+    Conditional UPDATEs instead of locking the case row, so concurrent posts to one case do not
+    queue behind each other: one statement when the case is open (the usual reply), and only
+    the post whose UPDATE actually changed the status says it reopened the case.
+    """
+    when = message.created_at
+    rows = Case.objects.filter(pk=case.pk)
+    if rows.filter(status=CaseStatus.OPEN).update(last_message_at=when, updated_at=when):
+        return False
+    reopened = (
+        rows.exclude(status=CaseStatus.OPEN).update(
+            status=CaseStatus.OPEN, closed_at=None, last_message_at=when, updated_at=when
+        )
+        > 0
+    )
+    if reopened:
+        case.status, case.closed_at = CaseStatus.OPEN, None
+    else:  # another post reopened it between the two statements
+        rows.update(last_message_at=when, updated_at=when)
+    return reopened
+
+
 def do_post_message(
     *,
     case: Case,
@@ -371,19 +396,6 @@ def do_post_message(
     # already holds a transaction (inbound email wraps this in its own savepoint): an error raised
     # here still rolls back the caller's savepoint or transaction, never half a message.
     with transaction.atomic(savepoint=False):
-        reopened = False
-        if author_contact is not None:
-            # One conditional UPDATE instead of locking the case row for every post: concurrent
-            # posts to the same case no longer queue behind each other, and only the post that
-            # actually reopens the case says so.
-            reopened = (
-                Case.objects.filter(pk=case.pk)
-                .exclude(status=CaseStatus.OPEN)
-                .update(status=CaseStatus.OPEN, closed_at=None, updated_at=timezone.now())
-                > 0
-            )
-            if reopened:
-                case.status, case.closed_at = CaseStatus.OPEN, None
         message = Message.objects.create(
             case=case,
             author_user=author_user,
@@ -405,12 +417,15 @@ def do_post_message(
             for upload in uploads
         ]
         # Clients see last_message_at (portal lists); an internal note must not move it, not even its time.
+        reopened = False
         if internal_only:
             Case.objects.filter(pk=case.pk).update(updated_at=message.created_at)
-        else:
+        elif author_contact is None:
             Case.objects.filter(pk=case.pk).update(
                 last_message_at=message.created_at, updated_at=message.created_at
             )
+        else:
+            reopened = _record_client_reply(case, message)
         if author_contact is None and text:
             plan = resolve_mentions(case=case, text=text, author_user=author_user)
             _create_mentions(message, plan)

@@ -81,7 +81,7 @@ def look_up_token(raw: str) -> TokenLookup:
     on_case = CaseContact.objects.filter(case_id=OuterRef("case_id"), contact_id=OuterRef("contact_id"))
     # token_hash is unique: no ORDER BY (``.first()`` would add one) and no LIMIT to compile.
     found = list(
-        ReplyToken.objects.select_related("contact", "case", "case__agency")
+        ReplyToken.objects.select_related("contact", "case")
         .annotate(on_case=Exists(on_case))
         .filter(token_hash=hash_reply_token(raw))
     )
