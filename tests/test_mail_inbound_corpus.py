@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -346,3 +347,32 @@ def test_mail_older_than_an_hour_no_longer_counts_toward_the_sender_limit(
     assert second.status == InboundStatus.POSTED
     third = deliver(_reply(cast.carol.email, tokens["carol_token"], "window-2"), run_tasks)
     assert third.status == InboundStatus.RATE_LIMITED
+
+
+def _reading(message: Any) -> list[Any]:
+    """What processing reads from a parsed message: headers, parts, text, attachments."""
+    from casedesk.mail.inbound import extract_attachments, extract_body
+
+    headers = [(name, str(value)) for name, value in message.items()]
+    parts = [
+        (part.get_content_type(), part.get_content_disposition(), part.get_filename(), part.get_params())
+        for part in message.walk()
+    ]
+    body = extract_body(message)
+    files = [(a.name, a.content) for a in extract_attachments(message)]
+    return [headers, parts, body.text, body.full, files]
+
+
+def test_reused_header_objects_read_every_fixture_as_the_standard_policy_does() -> None:
+    import email as email_lib
+    from email import policy
+
+    from casedesk.mail.inbound import parse_message
+
+    names = sorted(p.name for p in (Path(__file__).parent / "fixtures" / "eml").glob("*.eml"))
+    assert len(names) > 10
+    for _ in range(2):  # the second pass reads every header from the cache
+        for name in names:
+            raw = load_eml(name, token="t0k3nt0k3nt0k3n0", big_payload=big_base64(1000))
+            standard = email_lib.message_from_bytes(raw, policy=policy.default)
+            assert _reading(parse_message(raw)) == _reading(standard), name
