@@ -17,6 +17,10 @@ email work. Usage::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/casedesk_profile_post \\
         .venv/bin/python -m bench.profile_post --posts 300 [--auth token] [--profile web|worker]
 
+``--via asgi`` posts through ``casedesk.asgi.application`` in-process instead of the test client
+(middleware and thread hops as under uvicorn); set ``DATABASE_POOL_MAX_SIZE=4`` for it, as
+production does.
+
 The database is created and migrated when missing (PostgreSQL only) and reused afterwards.
 """
 
@@ -67,6 +71,24 @@ def _backend_cpu_ms() -> float:
     return ticks * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
+def _database_cpu_ms() -> float:
+    """CPU time used so far by every PostgreSQL backend connected to this database (``--via asgi``:
+    requests use pooled connections of other threads; nothing else should use this database)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [row[0] for row in cursor.fetchall()]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_ms() -> float:
     return time.process_time() * 1000.0
 
@@ -77,6 +99,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10)
     parser.add_argument("--auth", choices=["session", "token"], default="session")
     parser.add_argument("--profile", choices=["", "web", "worker"], default="")
+    parser.add_argument(
+        "--via",
+        choices=["client", "asgi"],
+        default="client",
+        help="client: Django's test client (multipart); asgi: the ASGI application in-process, "
+        "with the URL-encoded form bench.loadgen sends (middleware run as under uvicorn)",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -149,7 +178,7 @@ def run(args: argparse.Namespace) -> None:
     cases = site.post_case_ids
     counter = iter(range(10**9))
 
-    def post() -> None:
+    def post_with_client() -> None:
         n = next(counter)
         response = client.post(
             f"/api/cases/{cases[n % len(cases)]}/messages",
@@ -157,6 +186,12 @@ def run(args: argparse.Namespace) -> None:
             headers=headers,
         )
         assert response.status_code == 201, (response.status_code, response.content[:500])
+
+    post = post_with_client
+    backend_cpu_ms = _backend_cpu_ms
+    if args.via == "asgi":
+        post = _asgi_poster(client, headers, cases, counter)
+        backend_cpu_ms = _database_cpu_ms
 
     def drain() -> int:
         ran = 0
@@ -183,28 +218,29 @@ def run(args: argparse.Namespace) -> None:
     # CPU time, not wall time: waiting on PostgreSQL or SMTP is not what this script hunts.
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     sent_before = OutboundEmail.objects.filter(sent_at__isnull=False).count()
-    pg0, cpu0, t0 = _backend_cpu_ms(), _cpu_ms(), time.perf_counter()
+    pg0, cpu0, t0 = backend_cpu_ms(), _cpu_ms(), time.perf_counter()
     if profiler and args.profile == "web":
         profiler.enable()
     for _ in range(args.posts):
         post()
     if profiler and args.profile == "web":
         profiler.disable()
-    pg1, cpu1, t1 = _backend_cpu_ms(), _cpu_ms(), time.perf_counter()
+    pg1, cpu1, t1 = backend_cpu_ms(), _cpu_ms(), time.perf_counter()
     if profiler and args.profile == "worker":
         profiler.enable()
     tasks = drain()
     if profiler and args.profile == "worker":
         profiler.disable()
-    pg2, cpu2, t2 = _backend_cpu_ms(), _cpu_ms(), time.perf_counter()
+    pg2, cpu2, t2 = backend_cpu_ms(), _cpu_ms(), time.perf_counter()
     worker_wall_ms = (t2 - t1) * 1000
     sent = OutboundEmail.objects.filter(sent_at__isnull=False).count() - sent_before
 
     n = args.posts
     figures: dict[str, Any] = {
         "auth": args.auth,
+        "via": args.via,
         "posts": n,
-        "queries_per_post": queries_per_post,
+        "queries_per_post": queries_per_post if args.via == "client" else "n/a (other threads)",
         "web_cpu_ms_per_post": round((cpu1 - cpu0) / n, 2),
         "web_postgres_cpu_ms_per_post": round((pg1 - pg0) / n, 2),
         "web_wall_ms_per_post": round((t1 - t0) * 1000 / n, 2),
@@ -232,6 +268,70 @@ def run(args: argparse.Namespace) -> None:
         stats.sort_stats("cumulative").print_stats(70)
         stats.print_callers("_parser.py.*_parse\b|_compile")
         stats.sort_stats("tottime").print_stats(30)
+
+
+def _asgi_poster(client: Any, headers: dict[str, str], cases: list[int], counter: Any) -> Any:
+    """``post()`` through ``casedesk.asgi.application`` on one event loop.
+
+    Run it as production runs (``DATABASE_POOL_MAX_SIZE`` set, as ``scripts/prod-local.sh`` does):
+    Django runs each request's sync code in a fresh thread. ``cProfile`` only sees the calling
+    thread, so with ``--profile web`` the view's own work is missing: profile with ``--via client``
+    (the CPU figures here count every thread of the process).
+    """
+    import asyncio
+    from urllib.parse import urlencode
+
+    from casedesk.asgi import application
+
+    loop = asyncio.new_event_loop()
+    cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+    raw_headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/x-www-form-urlencoded")]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    if cookie:
+        raw_headers.append((b"cookie", cookie.encode()))
+
+    async def one(path: str, body: bytes) -> tuple[int, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [*raw_headers, (b"content-length", str(len(body)).encode())],
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 8000),
+        }
+        incoming = [{"type": "http.request", "body": body, "more_body": False}]
+        status = 0
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            if incoming:
+                return incoming.pop(0)
+            await asyncio.Event().wait()  # no disconnect: the request runs to its end
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await application(scope, receive, send)
+        return status, b"".join(chunks)
+
+    def post() -> None:
+        n = next(counter)
+        body = urlencode({"body": f"Bench message {n}: the revised brief is attached."}).encode()
+        status, content = loop.run_until_complete(one(f"/api/cases/{cases[n % len(cases)]}/messages", body))
+        assert status == 201, (status, content[:500])
+
+    return post
 
 
 if __name__ == "__main__":
