@@ -441,7 +441,8 @@ def _finish(row: InboundEmail, status: str, reason: str = "", **fields: Any) -> 
 def process_inbound_email(inbound_id: int) -> None:
     """Process one stored email. Idempotent: only a row still in RECEIVED is processed."""
     with transaction.atomic():
-        row = InboundEmail.objects.select_for_update().filter(pk=inbound_id).first()
+        # By primary key: no ORDER BY/LIMIT for ``.first()`` to add.
+        row = next(iter(InboundEmail.objects.select_for_update().filter(pk=inbound_id)), None)
         if row is None or row.status != InboundStatus.RECEIVED:
             return
         _process(row)
