@@ -376,3 +376,15 @@ def test_reused_header_objects_read_every_fixture_as_the_standard_policy_does() 
             raw = load_eml(name, token="t0k3nt0k3nt0k3n0", big_payload=big_base64(1000))
             standard = email_lib.message_from_bytes(raw, policy=policy.default)
             assert _reading(parse_message(raw)) == _reading(standard), name
+
+
+def test_processing_job_run_twice_posts_once(cast: Cast, run_tasks: Callable[[], int]) -> None:
+    from casedesk.mail.inbound import process_inbound_email
+
+    tokens = _tokens(cast)
+    row = deliver(_reply(cast.carol.email, tokens["carol_token"], "twice-0"), run_tasks)
+    assert row.status == InboundStatus.POSTED
+    process_inbound_email.call(row.pk)  # a replayed or duplicated job
+    assert email_posts(cast) == 1
+    row.refresh_from_db()
+    assert row.status == InboundStatus.POSTED
