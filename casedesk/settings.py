@@ -232,6 +232,10 @@ ANYMAIL = {
 SUPPORT_OVERDUE_SECONDS = int(os.environ.get("SUPPORT_OVERDUE_SECONDS", 15 * 60))
 TRIAGE_ENGINE = os.environ.get("CASEDESK_TRIAGE_ENGINE", "lexical")
 TRIAGE_MODEL_PATH = os.environ.get("CASEDESK_TRIAGE_MODEL_PATH", "")
+# Embedding engines only: fine-tune a private copy of the encoder on each help centre when its
+# index is built (docs/triage.md), and build slow indexes off the request path ("auto", "1", "0").
+TRIAGE_FINE_TUNE = env_bool("CASEDESK_TRIAGE_FINE_TUNE", True)
+TRIAGE_BACKGROUND_REBUILD = os.environ.get("CASEDESK_TRIAGE_BACKGROUND_REBUILD", "auto")
 
 # --- Embedded single process ------------------------------------------------------------------
 # `casedesk run` starts the web server, a task worker thread and the inbound SMTP server together.
