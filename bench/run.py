@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         "django_settings": env.get("DJANGO_SETTINGS_MODULE"),
         "database": args.database,
         "config": {k: v for k, v in vars(cfg).items()},
-        "load_generator": "httpx.AsyncClient in a separate process (bench.loadgen), keep-alive, closed loop",
+        "load_generator": "bench.loadgen (own process): asyncio HTTP/1.1 keep-alive client, closed loop",
     }
     try:
         setup_django(env)
