@@ -200,7 +200,14 @@ def test_deleting_every_article_escalates_at_once_even_with_background_rebuilds(
 
 def test_the_lexical_engine_rebuilds_in_the_request_by_default() -> None:
     assert not service.background_rebuilds("lexical")
+    assert not service.background_rebuilds("lexical", service.LEXICAL_BACKGROUND_ABOVE)
     assert service.background_rebuilds("embeddings")
+    assert service.background_rebuilds("embeddings", 1)
+
+
+def test_a_large_lexical_help_centre_rebuilds_off_the_request_path_by_default() -> None:
+    # About 17 s for 1,000 articles in the request (make bench) is too long for a visitor to wait.
+    assert service.background_rebuilds("lexical", service.LEXICAL_BACKGROUND_ABOVE + 1)
 
 
 def test_a_slow_engine_answers_from_an_interim_lexical_index_until_its_first_build_lands(

@@ -113,20 +113,26 @@ def help_entries(agency_id: int | None) -> list[HelpEntry]:
     ]
 
 
-def background_rebuilds(engine: str) -> bool:
+# A lexical help centre larger than this rebuilds off the request path ("auto"); see below.
+LEXICAL_BACKGROUND_ABOVE = 200
+
+
+def background_rebuilds(engine: str, articles: int = 0) -> bool:
     """Whether a changed help centre is rebuilt off the request path (see ``index_for``).
 
     ``settings.TRIAGE_BACKGROUND_REBUILD`` (env ``CASEDESK_TRIAGE_BACKGROUND_REBUILD``): "auto"
-    (default) for the embedding engines only, whose builds take seconds to minutes; the lexical
-    engine builds a few hundred articles in well under a second, so it rebuilds in the request and
-    never serves a stale answer. "1"/"0" force it on or off.
+    (default) for the embedding engines, whose builds take seconds to minutes, and for a lexical
+    help centre of more than LEXICAL_BACKGROUND_ABOVE articles (its one-vs-rest model takes about
+    17 s for 1,000 articles, measured by `make bench`); a smaller lexical help centre builds in
+    well under a second, so it rebuilds in the request and never serves a stale answer. "1"/"0"
+    force it on or off.
     """
     configured = str(
         getattr(settings, "TRIAGE_BACKGROUND_REBUILD", None)
         or os.environ.get("CASEDESK_TRIAGE_BACKGROUND_REBUILD", "auto")
     ).lower()
     if configured == "auto":
-        return engine != "lexical"
+        return engine != "lexical" or articles > LEXICAL_BACKGROUND_ABOVE
     return configured in {"1", "true", "yes", "on"}
 
 
@@ -169,7 +175,9 @@ def index_for(agency_id: int | None) -> TriageIndex:
             return cached[1]
         # No index yet and a lexical engine: building it is as quick as an interim one would be.
         background = (
-            state["count"] > 0 and background_rebuilds(engine) and (cached is not None or engine != "lexical")
+            state["count"] > 0
+            and background_rebuilds(engine, state["count"])
+            and (cached is not None or engine != "lexical")
         )
         if cached is not None and background and _building.get(agency_id) == key:
             return cached[1]
