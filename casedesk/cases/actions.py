@@ -434,14 +434,13 @@ def do_post_message(
             _notify_client_reply(message)
         mail_outbound.schedule_message_notifications(message)
         payload: dict[str, object] = {"case": case.pk, "message": message.pk}
+        if documents:
+            # The files share the message's visibility, so they ride on its event (the Documents
+            # tab refreshes on a message.created that carries documents) instead of one
+            # document.created each; do_upload_document still sends document.created.
+            assert all(document.internal_only == message.internal_only for document in documents)
+            payload["documents"] = [document.pk for document in documents]
         _publish_after_commit(case.pk, "message.created", payload, internal_only=message.internal_only)
-        for document in documents:
-            _publish_after_commit(
-                case.pk,
-                "document.created",
-                {"case": case.pk, "document": document.pk},
-                internal_only=internal_only,
-            )
         if reopened:
             _publish_after_commit(
                 case.pk, "case.status", {"case": case.pk, "status": "open"}, internal_only=False
