@@ -10,7 +10,13 @@ import puremagic
 import puremagic.main as puremagic_main
 import pytest
 
-from casedesk.lib.files import SNIFF_BYTES, _magic_matches, is_safe_inline, sniff_content_type
+from casedesk.lib.files import (
+    SNIFF_BYTES,
+    _magic_matches,
+    _SignatureIndex,
+    is_safe_inline,
+    sniff_content_type,
+)
 
 
 def _zip() -> bytes:
@@ -89,3 +95,11 @@ def test_disguised_html_and_svg_are_not_images() -> None:
     assert sniff_content_type(svg, "photo.png") == "image/svg+xml"
     assert not is_safe_inline(sniff_content_type(svg, "photo.png"))
     assert sniff_content_type(b"%PDF-1.4\n" + bytes(100), "x.png") == "application/pdf"
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["report.pdf", "archive.tar.gz", "a.b.c.PNG", "noext", "x.tar.bz2", ".hidden", "weird.", "a.x.tar"],
+)
+def test_extension_matches_puremagic(filename: str) -> None:
+    assert _SignatureIndex().extension(filename) == puremagic_main.ext_from_filename(filename)

@@ -76,6 +76,20 @@ class _SignatureIndex:
             by_key[(row.offset, row.byte_match[0])].append((position, row))
         self.by_key = dict(by_key)
         self.offsets = sorted({offset for offset, _ in by_key})
+        self.extensions = frozenset(
+            row.extension for row in (*puremagic_main.magic_header_array, *puremagic_main.magic_footer_array)
+        )
+
+    def extension(self, filename: str) -> str:
+        """``puremagic.main.ext_from_filename``, without rebuilding its list of every extension per call."""
+        try:
+            base, ext = str(filename).lower().rsplit(".", 1)
+        except ValueError:
+            return ""
+        ext = f".{ext}"
+        if base[-4:].startswith(".") and base[-4:] + ext in self.extensions:
+            return base[-4:] + ext
+        return ext
 
     def header_matches(self, header: bytes) -> list[Any]:
         found: list[tuple[int, Any]] = []
@@ -106,7 +120,7 @@ def _magic_matches(data: bytes, filename: str = "") -> list[Any]:
     if _signature_index is None:
         _signature_index = _SignatureIndex()
     header, footer = data[: puremagic_main.max_head], data[-puremagic_main.max_foot :]
-    ext = puremagic_main.ext_from_filename(filename) if filename else None
+    ext = _signature_index.extension(filename) if filename else None
     matches = _signature_index.header_matches(header)
     for row in puremagic_main.magic_footer_array:
         start, end = row.offset, row.offset + len(row.byte_match)
