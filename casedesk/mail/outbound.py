@@ -217,6 +217,39 @@ class _Outgoing:
     email: EmailMultiAlternatives | None = None
 
 
+def _message_fields(message: Message) -> dict[str, Any]:
+    """What every recipient's email of ``message`` says about the message and its case."""
+    case = message.case
+    return {
+        "agency_name": case.agency.name,
+        "case_reference": case.reference,
+        "case_title": case.title,
+        "case_id": case.pk,
+        "author_name": message.author_name,
+        "body_text": message.body,
+        "body_html": message.body_html,
+        "attachments": _attachment_links(message),
+    }
+
+
+def _new_row(message: Message, kind: str, to_address: str, **recipient: Any) -> OutboundEmail:
+    """The unsaved record of ``message``'s email of ``kind`` to one recipient (contact= or user=).
+
+    Its idempotency key is ``<kind>:<message id>:<recipient id>``, as the per-recipient tasks
+    used, so a retry or replay of either task finds the same row.
+    """
+    (person,) = recipient.values()
+    return OutboundEmail(
+        kind=kind,
+        idempotency_key=f"{kind}:{message.pk}:{person.pk}",
+        agency_id=message.case.agency_id,
+        case=message.case,
+        message=message,
+        to_address=to_address,
+        **recipient,
+    )
+
+
 def _reply_addresses(contacts: list[Contact], case: Case) -> dict[int, str]:
     """Each contact's reply address on the case: one SELECT, issuing only missing or expired ones."""
     current = {
@@ -341,7 +374,7 @@ def _client_emails(message: Message, contact_ids: list[int] | None) -> list[_Out
     reply_to = _reply_addresses(contacts, case)
     portal = {c.pk: c.has_portal_access for c in contacts}
     magic = _magic_link_urls([c for c in contacts if not portal[c.pk]], case)
-    attachments = _attachment_links(message)
+    fields = _message_fields(message)
 
     def builder(contact: Contact) -> Callable[[str], EmailMultiAlternatives]:
         def build(rfc_message_id: str) -> EmailMultiAlternatives:
@@ -350,32 +383,17 @@ def _client_emails(message: Message, contact_ids: list[int] | None) -> list[_Out
                 to=contact.email,
                 message_id=rfc_message_id,
                 contact_name=contact.name,
-                agency_name=case.agency.name,
-                case_reference=case.reference,
-                case_title=case.title,
-                case_id=case.pk,
-                author_name=message.author_name,
-                body_text=message.body,
-                body_html=message.body_html,
                 conversation_url=magic[contact.pk] if uses_magic_link else portal_conversation_url(case.pk),
-                attachments=attachments,
                 reply_to=reply_to[contact.pk],
                 uses_magic_link=uses_magic_link,
+                **fields,
             )
 
         return build
 
     return [
         _Outgoing(
-            row=OutboundEmail(
-                kind=EmailKind.CLIENT_MESSAGE,
-                idempotency_key=f"client_message:{message.pk}:{contact.pk}",
-                agency_id=case.agency_id,
-                case=case,
-                message=message,
-                contact=contact,
-                to_address=contact.email,
-            ),
+            row=_new_row(message, EmailKind.CLIENT_MESSAGE, contact.email, contact=contact),
             build=builder(contact),
         )
         for contact in contacts
@@ -394,7 +412,7 @@ def _team_client_reply_emails(message: Message, user_ids: list[int] | None) -> l
     recipients = list(users)
     if not recipients:
         return []
-    attachments = _attachment_links(message)
+    fields = _message_fields(message)
 
     def builder(user: User) -> Callable[[str], EmailMultiAlternatives]:
         def build(rfc_message_id: str) -> EmailMultiAlternatives:
@@ -402,31 +420,16 @@ def _team_client_reply_emails(message: Message, user_ids: list[int] | None) -> l
                 to=user.email,
                 message_id=rfc_message_id,
                 user_name=user.name,
-                agency_name=case.agency.name,
-                case_reference=case.reference,
-                case_title=case.title,
-                case_id=case.pk,
-                author_name=message.author_name,
-                body_text=message.body,
-                body_html=message.body_html,
                 case_url=team_case_url(case.pk),
-                attachments=attachments,
                 settings_url=notification_settings_url(),
+                **fields,
             )
 
         return build
 
     return [
         _Outgoing(
-            row=OutboundEmail(
-                kind=EmailKind.TEAM_CLIENT_REPLY,
-                idempotency_key=f"team_client_reply:{message.pk}:{user.pk}",
-                agency_id=case.agency_id,
-                case=case,
-                message=message,
-                user=user,
-                to_address=user.email,
-            ),
+            row=_new_row(message, EmailKind.TEAM_CLIENT_REPLY, user.email, user=user),
             build=builder(user),
         )
         for user in recipients
