@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "casedesk.jobs",
     "casedesk.live",
     "casedesk.api",
+    "casedesk.chaos",
 ]
 
 MIDDLEWARE = [

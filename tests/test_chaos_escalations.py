@@ -13,7 +13,7 @@ import subprocess
 import pytest
 from django.conf import settings
 
-from casedesk.jobs.scratchdb import REPO_ROOT, casedesk_command
+from casedesk.chaos.scratchdb import REPO_ROOT, casedesk_command
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client as HttpClient
 
-from casedesk.accounts.management.commands.demo_data import DEMO_PASSWORD
 from casedesk.accounts.models import Agency, Client, Contact, Membership, Role, User
 from casedesk.cases.models import Case, Message
+from casedesk.management.commands.demo_data import DEMO_PASSWORD
 
 
 def run() -> str:

@@ -12,9 +12,10 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from casedesk.accounts.models import Agency
+from casedesk.chaos.models import ChaosConversation
+from casedesk.chaos.standin import escalate_chaos_conversation
 from casedesk.jobs.actions import do_discard_failed_job, do_replay_failed_job
-from casedesk.jobs.chaos import escalate_chaos_conversation
-from casedesk.jobs.models import ChaosConversation, FailedJob, FailedJobStatus, JobAuditAction
+from casedesk.jobs.models import FailedJob, FailedJobStatus, JobAuditAction
 from casedesk.lib.errors import ActionError
 from tests.conftest import Cast
 

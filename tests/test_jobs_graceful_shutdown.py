@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from casedesk.chaos.scratchdb import REPO_ROOT, casedesk_command, scratch_database
 from casedesk.jobs import durable_task
-from casedesk.jobs.scratchdb import REPO_ROOT, casedesk_command, scratch_database
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from casedesk.chaos.models import ChaosConversation
+from casedesk.chaos.standin import escalate_chaos_conversation
 from casedesk.jobs.actions import do_replay_failed_job
-from casedesk.jobs.chaos import escalate_chaos_conversation
-from casedesk.jobs.models import ChaosConversation, FailedJob, FailedJobOrigin, FailedJobStatus
+from casedesk.jobs.models import FailedJob, FailedJobOrigin, FailedJobStatus
 from casedesk.jobs.reconciler import StuckItem, register_check, run_reconciler, unregister_check
 from tests.conftest import Cast
 

@@ -1,4 +1,4 @@
-"""Thread messages are built in Python (casedesk/cases/views_message_html.py), not by a template:
+"""Thread messages are built in Python (casedesk/cases/message_html.py), not by a template:
 what the template did for free (escaping, dates, links) is checked here."""
 
 from __future__ import annotations

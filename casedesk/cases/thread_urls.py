@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from casedesk.cases import documents_views, notification_views, thread_views
+from casedesk.cases.views import documents as documents_views
+from casedesk.cases.views import notifications as notification_views
+from casedesk.cases.views import thread as thread_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:case_id>/messages/", thread_views.messages_page, name="messages"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from casedesk.cases import views
+from casedesk.cases.views import cases as views
 
 app_name = "cases"
 

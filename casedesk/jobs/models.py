@@ -7,8 +7,6 @@ The queue itself is django-tasks-db's ``DBTaskResult``. These tables add what it
   everything needed to replay it. Shown in Admin → Failed Jobs.
 - ``JobAuditEntry``: who replayed or discarded a failed job, when, and why.
 - ``WorkerHeartbeat``: each worker's last sign of life; the sweep uses it to find dead workers.
-- ``ChaosConversation``: only used by ``casedesk chaos-escalations`` when the real support
-  escalation is not installed (a stand-in "conversation" to escalate).
 """
 
 from __future__ import annotations
@@ -145,23 +143,3 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.worker_id} (pid {self.pid} on {self.host})"
-
-
-class ChaosConversation(models.Model):
-    """Stand-in support conversation for the fault-injection run (``casedesk chaos-escalations``).
-
-    Used only when the real support escalation path is not available. ``key`` is the
-    idempotency key: at most one case per conversation, enforced by the one-to-one ``case``.
-    """
-
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=64, unique=True)
-    state = models.CharField(max_length=20, default="bot")
-    case = models.OneToOneField(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    notified_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"chaos conversation {self.key}"

@@ -24,9 +24,9 @@ from casedesk.cases.access import (
 )
 from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
 from casedesk.cases.forms import EditMessageForm, MessageForm
+from casedesk.cases.message_html import messages_html
 from casedesk.cases.models import Case, CaseStatus, Message
 from casedesk.cases.threads import message_window, parse_cursor, with_thread_relations
-from casedesk.cases.views_message_html import messages_html
 from casedesk.lib.errors import ActionError
 
 CLOSED_NOTE_CLIENT = "This case is closed. If you reply, it will be reopened and the team will be told."

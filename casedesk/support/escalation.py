@@ -35,7 +35,7 @@ from casedesk.accounts.models import Agency, Client, Membership
 from casedesk.cases.actions import do_create_case, do_post_message
 from casedesk.cases.models import Case, CaseSource, MessageSource, Notification, NotificationKind
 from casedesk.jobs import durable_task
-from casedesk.jobs.chaos import fault_point
+from casedesk.jobs.faults import fault_point
 from casedesk.support.models import (
     Conversation,
     ConversationState,

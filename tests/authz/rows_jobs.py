@@ -16,7 +16,7 @@ def job_of(cast: Cast, agency_attr: str) -> FailedJob:
         tenant=agency,
         label=f"authz job of {agency.slug}",
         defaults={
-            "task_path": "casedesk.jobs.chaos.escalate_chaos_conversation",
+            "task_path": "casedesk.chaos.standin.escalate_chaos_conversation",
             "args_kwargs": {"args": [0]},
         },
     )

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from casedesk.jobs.chaos import escalate_chaos_conversation
-from casedesk.jobs.models import ChaosConversation, FailedJob, FailedJobStatus
+from casedesk.chaos.models import ChaosConversation
+from casedesk.chaos.standin import escalate_chaos_conversation
+from casedesk.jobs.models import FailedJob, FailedJobStatus
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD, Cast
 

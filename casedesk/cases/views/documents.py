@@ -29,7 +29,7 @@ from casedesk.cases.access import (
 from casedesk.cases.actions import do_upload_document
 from casedesk.cases.forms import DocumentUploadForm
 from casedesk.cases.models import Document
-from casedesk.cases.thread_views import error_json, wants_json
+from casedesk.cases.views.thread import error_json, wants_json
 from casedesk.lib.errors import ActionError
 from casedesk.lib.files import file_response, kind_of, make_thumbnail
 

@@ -1,4 +1,4 @@
-"""``casedesk chaos-escalations``: the fault-injection run (see casedesk/jobs/chaos_harness.py).
+"""``casedesk chaos-escalations``: the fault-injection run (see casedesk/chaos/harness.py).
 
 Runs against a fresh scratch database (a temporary SQLite file, or a temporary database on the
 configured PostgreSQL server, dropped afterwards), never against your data.
@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from casedesk.jobs.scratchdb import REPO_ROOT, casedesk_command, scratch_database
+from casedesk.chaos.scratchdb import REPO_ROOT, casedesk_command, scratch_database
 
 
 class Command(BaseCommand):
@@ -61,7 +61,7 @@ class Command(BaseCommand):
                 raise CommandError(f"The chaos run failed (exit {done.returncode}); see the messages above.")
 
     def inner(self, options: dict[str, Any]) -> None:
-        from casedesk.jobs.chaos_harness import Harness
+        from casedesk.chaos.harness import Harness
 
         harness = Harness(
             count=options["count"],

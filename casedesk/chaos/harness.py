@@ -42,11 +42,11 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from tqdm import tqdm
 
+from casedesk.chaos.scratchdb import REPO_ROOT, casedesk_command
 from casedesk.jobs.actions import do_replay_failed_jobs
-from casedesk.jobs.chaos import CHAOS_DIR_ENV
+from casedesk.jobs.faults import CHAOS_DIR_ENV
 from casedesk.jobs.models import FailedJob, FailedJobStatus, TaskFailure
 from casedesk.jobs.reconciler import run_reconciler
-from casedesk.jobs.scratchdb import REPO_ROOT, casedesk_command
 
 # --- the escalation path under test -----------------------------------------------------------
 
@@ -110,20 +110,20 @@ class RealEscalation(EscalationPath):
 
 
 class StandInEscalation(EscalationPath):
-    """casedesk.jobs.chaos: the stand-in used until the support app's escalation exists."""
+    """casedesk.chaos.standin: the stand-in used until the support app's escalation exists."""
 
     name = "chaos.escalate_conversation (stand-in)"
     email_header = "X-Chaos-Key"
 
     def __init__(self) -> None:
-        from casedesk.jobs.chaos import escalate_chaos_conversation
+        from casedesk.chaos.standin import escalate_chaos_conversation
 
         self.task = escalate_chaos_conversation
         self.keys: dict[int, str] = {}
 
     def setup(self, count: int, seed: int) -> list[int]:
         from casedesk.accounts.models import Agency
-        from casedesk.jobs.models import ChaosConversation
+        from casedesk.chaos.models import ChaosConversation
 
         agency = Agency.objects.create(name="Chaos Agency", slug=f"chaos-{seed}")
         rows = ChaosConversation.objects.bulk_create(
@@ -135,7 +135,7 @@ class StandInEscalation(EscalationPath):
         return ids
 
     def request(self, conversation_id: int) -> None:
-        from casedesk.jobs.chaos import do_request_chaos_escalation
+        from casedesk.chaos.standin import do_request_chaos_escalation
 
         do_request_chaos_escalation(conversation_id)
 
@@ -143,7 +143,7 @@ class StandInEscalation(EscalationPath):
         return self.keys[conversation_id]
 
     def cases(self) -> dict[int, int | None]:
-        from casedesk.jobs.models import ChaosConversation
+        from casedesk.chaos.models import ChaosConversation
 
         return dict(ChaosConversation.objects.values_list("pk", "case_id"))
 

@@ -1,4 +1,4 @@
-"""Reconciler checks owned by the jobs app (discovered by ``casedesk.jobs.reconciler``)."""
+"""Reconciler check of the chaos harness's stand-in (discovered by ``casedesk.jobs.reconciler``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from casedesk.jobs.reconciler import StuckItem, live_task_args, register_check
 
 def chaos_conversations_stuck_escalating() -> Iterator[StuckItem]:
     """Stand-in conversations marked escalating with no case and no live escalation task."""
-    from casedesk.jobs.chaos import escalate_chaos_conversation
-    from casedesk.jobs.models import ChaosConversation
+    from casedesk.chaos.models import ChaosConversation
+    from casedesk.chaos.standin import escalate_chaos_conversation
 
     # Live tasks first, then conversations: a task that finishes in between has by then
     # written the case, so it cannot be mistaken for stuck work.

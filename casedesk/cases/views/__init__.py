@@ -1,0 +1,1 @@
+"""Team-side case pages: list and detail (cases.py), thread, documents, notifications."""
