@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CASEDESK_DATA_DIR", BASE_DIR / "var"))
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI for /api/docs from its own static files (works offline)
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "casedesk",
     "casedesk.accounts",
     "casedesk.cases",
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # django-csp, plus this host's websocket origins in connect-src (see CONTENT_SECURITY_POLICY).
+    "casedesk.csp.CaseDeskCSPMiddleware",
     # Django's, but an unchanged session is rewritten every few minutes, not on every request.
     "casedesk.accounts.middleware.SlidingSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +97,7 @@ TEMPLATES = [
                 "casedesk.jobs.context_processors.shell",
                 "casedesk.mail.context_processors.shell",
                 "casedesk.support.context_processors.shell",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -253,6 +258,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Content-Security-Policy (django-csp 4; docs/security.md) -------------------------------
+# Scripts and styles come from our own origin or carry the per-request nonce ({{ CSP_NONCE }});
+# no inline handlers, no inline style attributes, no eval. Responses that set their own policy
+# (downloaded files, the dev mailbox's sandboxed preview) keep it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'", CSP_NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        # casedesk.csp adds ws://<host> and wss://<host> of the request for live updates.
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

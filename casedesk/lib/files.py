@@ -36,7 +36,10 @@ SAFE_INLINE_TYPES = frozenset(
     }
 )
 # Applied to every served file: even an inline PDF or image cannot run script or reach out.
-FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
+FILE_CSP = (
+    "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'"  # the thread's PDF preview frames it; nobody else may
+)
 
 
 def human_size(size: int) -> str:

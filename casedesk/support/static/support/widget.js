@@ -128,6 +128,9 @@
     document.body.appendChild(host);
     root = host.attachShadow({ mode: "open" });
     var style = el("style");
+    // A page with a nonce-based Content-Security-Policy (ours, or an agency's) lets this <style>
+    // in only with the nonce its <script> tag carried.
+    if (script.nonce) style.nonce = script.nonce;
     style.textContent = CSS;
     root.appendChild(style);
     var wrap = el("div", { "class": "wrap" });
