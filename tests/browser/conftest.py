@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from tests.browser.csp_watch import CSPWatchingBrowser
+
 import pytest
 
 # Playwright's sync API keeps an event loop in the test thread; the ORM calls that tests make
@@ -66,7 +68,8 @@ def live_url(transactional_db: None, settings: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
+    """One Chromium for the session; tests use ``browser``, which watches it for CSP violations."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(
             "Chromium is missing at /usr/bin/chromium; `make test` installs it (scripts/ensure-chromium.sh)."
@@ -79,6 +82,19 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser(chromium: Any) -> Iterator[CSPWatchingBrowser]:
+    """Chromium with every page watched for Content-Security-Policy violations: a test that
+    triggers one (a blocked inline script, style, handler, connection or frame) fails."""
+    watched = CSPWatchingBrowser(chromium)
+    try:
+        yield watched
+    finally:
+        watched.close_contexts()
+    if watched.violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(watched.violations), pytrace=False)
 
 
 def sign_in(page: Any, base: str, email: str, password: str) -> None:
