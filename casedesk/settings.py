@@ -172,6 +172,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Sign-in throttling (casedesk/accounts/throttle.py; docs/security.md) ---------------------
+# Failed sign-ins, magic-link requests and password resets: 5 per account and 20 per IP in
+# 15 minutes, then 15 minutes of 429. Counters live in this cache (Redis with REDIS_URL, which
+# production requires, so every web process sees the same counts). Override a rule with e.g.
+# THROTTLE_RULES = {"sign-in": {"per_account": 10}}.
+THROTTLE_CACHE = "default"
+THROTTLE_RULES: dict[str, dict[str, int]] = {}
 # Sessions time out after two weeks of inactivity, or SESSION_IDLE_SECONDS when set.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 14 * 24 * 3600))
 # The idle timeout slides without a write per request: SlidingSessionMiddleware rewrites an

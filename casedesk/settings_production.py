@@ -11,12 +11,18 @@ import os
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("CASEDESK_DEMO", "0")
 
+from django.core.exceptions import ImproperlyConfigured
+
 from casedesk.settings import *  # noqa: F403
-from casedesk.settings import env_bool
+from casedesk.settings import CACHES, env_bool
 
 DEBUG = False
 DEMO_MODE = False
 SECRET_KEY = os.environ["SECRET_KEY"]
+if "redis" not in CACHES["default"]["BACKEND"].lower():
+    # Sign-in throttling and the widget's rate limits count in the cache: per-process memory
+    # would give each web process its own counters (docs/security.md).
+    raise ImproperlyConfigured("Set REDIS_URL: production keeps throttle counters in Redis.")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))

@@ -85,6 +85,18 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_local_cache() -> None:
+    """Sign-in throttle counters and rate limits live in the cache: one test's failures must not
+    lock the next test's accounts. Only the in-process cache is cleared, never a shared Redis."""
+    from django.core.cache import caches
+
+    for name in caches:
+        backend = caches[name]
+        if type(backend).__name__ == "LocMemCache":
+            backend.clear()
+
+
 @pytest.fixture
 def cast(db: None) -> Cast:
     agency_a = Agency.objects.create(name="Acme Agency", slug="acme")

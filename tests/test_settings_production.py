@@ -49,3 +49,22 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_shared_cache_for_throttle_counters() -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "casedesk.settings_production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "casedesk", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr

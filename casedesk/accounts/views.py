@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from casedesk.accounts import actions
+from casedesk.accounts import actions, throttle
 from casedesk.accounts.access import (
     AGENCY_SESSION_KEY,
     MAGIC_GRANTS_SESSION_KEY,
@@ -37,6 +37,18 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Failures are counted, and refused while locked, in EmailBackend (admin sign-in too);
+        # here a locked IP or account gets the 429 page instead of the form.
+        sign_in = throttle.rule("sign-in")
+        ip, account = throttle.client_ip(request), request.POST.get("username", "")
+        if wait := throttle.retry_after(sign_in, ip=ip, account=account):
+            return throttle.too_many(request, sign_in, wait)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200 and (wait := throttle.retry_after(sign_in, ip=ip, account=account)):
+            return throttle.too_many(request, sign_in, wait)  # this failure reached the limit
+        return response
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
@@ -44,6 +56,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     html_email_template_name = "accounts/emails/password_reset.html"
     subject_template_name = "accounts/emails/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = throttle.refuse_or_count(request, "password-reset", request.POST.get("email", ""))
+        return refused or super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
         # Links in the email point at SITE_URL, not at whatever Host header the request carried.
@@ -136,6 +152,8 @@ def magic_link_fresh(request: HttpRequest, token: str) -> HttpResponse:
         return _no_referrer(
             render(request, "accounts/magic_invalid.html", {"token": token, "form": form}, status=400)
         )
+    if refused := throttle.refuse_or_count(request, "magic-link", form.cleaned_data["email"]):
+        return _no_referrer(refused)
     actions.do_send_fresh_magic_link(token=token, email=form.cleaned_data["email"])
     return _no_referrer(render(request, "accounts/magic_sent.html", {"email": form.cleaned_data["email"]}))
 
