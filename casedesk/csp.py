@@ -8,9 +8,8 @@ keeps live updates working there without allowing websockets to any other host, 
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponseBase
-
 from csp.middleware import CSPMiddleware, PolicyParts
+from django.http import HttpRequest, HttpResponseBase
 
 
 class CaseDeskCSPMiddleware(CSPMiddleware):

@@ -52,7 +52,7 @@ def assert_strict_policy(path: str, response: object) -> None:
 
 def crawl(http: HttpClient, seeds: list[str]) -> list[str]:
     """Breadth-first over same-site links; returns the HTML pages it checked."""
-    seen, queue, checked = set(seeds), deque(seeds), []
+    seen, queue, checked = set(seeds), deque(seeds), list[str]()
     while queue and len(checked) < MAX_PAGES_PER_VISITOR:
         path = queue.popleft()
         response = http.get(path, follow=True)

@@ -91,7 +91,9 @@ def test_api_callers_get_json(cast: Cast) -> None:
 def test_password_reset_requests_are_throttled_per_address(cast: Cast) -> None:
     rule = throttle.rule("password-reset")
     http = HttpClient()
-    statuses = [http.post(RESET, {"email": cast.alice.email}).status_code for _ in range(rule.per_account + 3)]
+    statuses = [
+        http.post(RESET, {"email": cast.alice.email}).status_code for _ in range(rule.per_account + 3)
+    ]
     assert statuses == [302] * rule.per_account + [429] * 3
     assert len(mail.outbox) == rule.per_account
     refused = http.post(RESET, {"email": cast.alice.email})

@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from tests.browser.csp_watch import CSPWatchingBrowser
-
 import pytest
+
+from tests.browser.csp_watch import CSPWatchingBrowser
 
 # Playwright's sync API keeps an event loop in the test thread; the ORM calls that tests make
 # around it are still synchronous and safe.

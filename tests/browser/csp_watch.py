@@ -7,6 +7,7 @@ an exposed binding, from every frame and navigation) and Chromium's console erro
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 REPORTER = "__casedeskReportCspViolation"
@@ -43,10 +44,8 @@ class CSPWatchingBrowser:
 
     def close_contexts(self) -> None:
         for context in self._contexts:
-            try:
+            with contextlib.suppress(Exception):  # already closed by the test
                 context.close()
-            except Exception:  # already closed by the test
-                pass
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._browser, name)
