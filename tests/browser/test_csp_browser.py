@@ -124,3 +124,22 @@ def test_widget_works_on_an_agency_site_with_its_own_strict_policy(
     answer = page.locator("#casedesk-support-widget >> li.msg.bot_answer")
     answer.wait_for(timeout=10_000)
     assert "first working day" in answer.inner_text()
+
+
+def test_brand_colour_admin_and_api_docs_work_under_the_policy(
+    cast: Cast, live_url: str, browser: Any
+) -> None:
+    cast.agency_a.brand_color = "#aa3300"
+    cast.agency_a.save()
+    cast.alice.is_staff = cast.alice.is_superuser = True
+    cast.alice.save()
+    page = browser.new_page()
+    sign_in(page, live_url, cast.alice.email, PASSWORD)
+    page.goto(f"{live_url}/cases/")
+    # The agency's colour arrives in a nonce'd style element, not a style= attribute.
+    brand = page.evaluate("getComputedStyle(document.body).getPropertyValue('--brand').trim()")
+    assert brand == "#aa3300"
+    for path in ("/django-admin/", f"/django-admin/accounts/user/{cast.bob.pk}/change/", "/api/docs"):
+        page.goto(f"{live_url}{path}")
+        page.wait_for_load_state("networkidle")
+    page.locator("#swagger-ui .opblock").first.wait_for(timeout=10_000)
