@@ -25,68 +25,99 @@ from dataclasses import dataclass
 
 import html2text
 
+from casedesk.mail.reply_languages import LANGUAGES
+
+_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")
+
+
+def _phrase(text: str) -> str:
+    """A table entry as a pattern: literal text, any run of spaces matching any whitespace."""
+    return r"\s+".join(re.escape(word) for word in text.split())
+
+
+def _alternation(texts: set[str], *, bounded: bool = False) -> str:
+    """Longest first, so "Il giorno" wins over "Il"; ``bounded`` adds word boundaries (not for CJK)."""
+    parts = []
+    for text in sorted(texts, key=len, reverse=True):
+        pattern = _phrase(text)
+        if bounded and not _CJK.match(text[0]):
+            pattern = r"(?<!\w)" + pattern
+        if bounded and not _CJK.match(text[-1]) and (text[-1].isalnum()):
+            pattern += r"(?!\w)"
+        parts.append(pattern)
+    return "|".join(parts)
+
+
+def _collect(field: str) -> set[str]:
+    return {text for language in LANGUAGES for text in getattr(language, field)}
+
+
+_DEVICE_NAME = r"[\w'’.()+\- ]{2,40}?"
+
+
+def _device_pattern(text: str) -> str:
+    return r"\s*".join(
+        part if part == _DEVICE_NAME else _phrase(part) for part in _split_device(text) if part.strip()
+    )
+
+
+def _split_device(text: str) -> list[str]:
+    pieces = text.split("{device}")
+    out: list[str] = []
+    for index, piece in enumerate(pieces):
+        if index:
+            out.append(_DEVICE_NAME)
+        out.append(piece)
+    return out
+
+
 # Words that open an attribution line, by language.
-_OPENERS = r"On|Le|Am|El|Il|Em|Op|Den|På|Pa|W\s+dniu|Vào|Dne|Dňa|Kl\.|Il\s+giorno|Em\s+\S+|El\s+\S+|Op\s+\S+"
+_OPENERS = _alternation(_collect("openers"))
 # The verb of an attribution line ("… wrote:"), by language.
-_VERBS = (
-    r"wrote|sent|writes|a\s+écrit|a\s+ecrit|écrit|schrieb|geschrieben|escribió|escribio|ha\s+scritto|"
-    r"scrisse|escreveu|escreveu|schreef|geschreven|skrev|skrivit|kirjoitti|napisał\(a\)|napisała|napisał|"
-    r"napisal|pisze|napsala|написал\(а\)|написала|написал|пишет|đã\s+viết|írta|napsal|yazdı|έγραψε|skriver"
-)
-_VERB_END = re.compile(rf"(?:\b|^)(?:{_VERBS})(?:[^\n]{{0,120}}:|\s*:?)[\s\-*]*$", re.IGNORECASE)
+_VERBS = _alternation(_collect("verbs"))
+_VERB = re.compile(_alternation(_collect("verbs"), bounded=True), re.IGNORECASE)
+_VERB_END = re.compile(rf"(?:\b|^)(?:{_VERBS})(?:[^\n]{{0,120}}[:：]|\s*[:：]?)[\s\-*]*$", re.IGNORECASE)
 _OPENER_START = re.compile(rf"(?:^|(?<=[\s\-]))(?:{_OPENERS})\s", re.IGNORECASE)
 _ATTRIBUTION_START = re.compile(rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})\s|\d)", re.IGNORECASE)
 _DATE_ADDRESS = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b.*@[^\s]*\s*>?\s*:?\s*$")
 
 _ORIGINAL_MESSAGE = re.compile(
-    r"^\s*[-_=*]{2,}\s*(?:Original\s+Message|Reply\s+Message|Ursprüngliche\s+Nachricht|Antwort\s+Nachricht|"
-    r"Originalnachricht|Oprindelig\s+meddelelse|Message\s+d'origine|Message\s+original|Mensaje\s+original|"
-    r"Messaggio\s+originale|Mensagem\s+original|Oorspronkelijk\s+bericht|Origineel\s+bericht|"
-    r"Originalmeddelande|Ursprungligt\s+meddelande|Opprinnelig\s+melding|Alkuperäinen\s+viesti|"
-    r"Wiadomość\s+oryginalna|Oryginalna\s+wiadomość|Исходное\s+сообщение|Původní\s+zpráva|"
-    r"Eredeti\s+üzenet|Orijinal\s+Mesaj)\s*[-_=*]{2,}\s*$",
-    re.IGNORECASE,
+    rf"^\s*[-_=*]{{2,}}\s*(?:{_alternation(_collect('original_message'))})\s*[-_=*]{{2,}}\s*$", re.IGNORECASE
 )
 _FORWARDED = re.compile(
-    r"^\s*(?:-{2,}\s*(?:Forwarded\s+message|Weitergeleitete\s+Nachricht|Message\s+transféré|"
-    r"Mensaje\s+reenviado|Messaggio\s+inoltrato|Mensagem\s+encaminhada|Doorgestuurd\s+bericht|"
-    r"Vidarebefordrat\s+meddelande|Videresendt\s+meddelelse|Пересылаемое\s+сообщение|"
-    r"Wiadomość\s+przekazana)\s*-{2,}|Begin\s+forwarded\s+message:|Début\s+du\s+message\s+réexpédié\s*:|"
-    r"Anfang\s+der\s+weitergeleiteten\s+Nachricht:)\s*$",
+    rf"^\s*(?:[-=_]{{2,}}\s*(?:{_alternation(_collect('forwarded'))})\s*[-=_]{{2,}}"
+    rf"|(?:{_alternation(_collect('forwarded_lines'))})\s*[:：])\s*$",
     re.IGNORECASE,
 )
+_HISTORY_LINE = re.compile(rf"^\s*>?\s*(?:{_alternation(_collect('history_lines'))})\b.*\d", re.IGNORECASE)
 
-_FROM_KEYS = (
-    r"From|Von|De|Fra|Från|Van|Da|Od|От|Lähettäjä|Feladó|Kimden|Frá|Remitente|Expéditeur|Mittente|"
-    r"Afzender|Nadawca|Enviado\s+por"
+_FROM_KEYS = _alternation(_collect("from_fields"))
+_DATE_KEYS = _alternation(_collect("date_fields"))
+_FIELD_KEYS = _alternation(
+    _collect("from_fields") | _collect("date_fields") | _collect("to_fields") | _collect("subject_fields")
 )
-_FIELD_KEYS = (
-    r"Sent|Date|To|Subject|Cc|Gesendet|Datum|An|Betreff|Envoyé|À|A|Objet|Sendt|Til|Emne|Skickat|Till|Ämne|"
-    r"Enviado|Para|Asunto|Fecha|Inviato|Oggetto|Data|Verzonden|Verstuurd|Aan|Onderwerp|Wysłano|Do|Temat|"
-    r"Отправлено|Дата|Кому|Тема|Lähetetty|Vastaanottaja|Aihe|Päivämäärä|Assunto|Kopie|Kopia|Копия"
-)
-_HEADER_LINE = r"^\s*\*?\s*(?:{keys})\s*\*?\s*:"
+_HEADER_LINE = r"^\s*\*?\s*(?:{keys})\s*\*?\s*[:：]"
 _FROM_LINE = re.compile(_HEADER_LINE.format(keys=_FROM_KEYS), re.IGNORECASE)
-_DATE_LINE = re.compile(_HEADER_LINE.format(keys=r"Date|Datum|Fecha|Data|Sent|Дата"), re.IGNORECASE)
-_FIELD_LINE = re.compile(_HEADER_LINE.format(keys=_FIELD_KEYS + "|" + _FROM_KEYS), re.IGNORECASE)
+_DATE_LINE = re.compile(_HEADER_LINE.format(keys=_DATE_KEYS), re.IGNORECASE)
+_FIELD_LINE = re.compile(_HEADER_LINE.format(keys=_FIELD_KEYS), re.IGNORECASE)
 _BLOCK_AFTER_DATE = re.compile(
-    _HEADER_LINE.format(keys=r"From|To|Subject|Von|An|Betreff|De|À|Objet|Para|Asunto"), re.IGNORECASE
+    _HEADER_LINE.format(
+        keys=_alternation(_collect("from_fields") | _collect("to_fields") | _collect("subject_fields"))
+    ),
+    re.IGNORECASE,
 )
 
 _SEPARATOR_ONLY = re.compile(r"^[\s\-_=*~]*$")
 _SIGNATURE_DASHES = re.compile(r"^\s*--\s*$|^\s*—\s*$|^\s*_{3,}\s*$")
 _SIGNATURE_NAME = re.compile(r"^\s*-[A-Za-zÀ-ÿ][\w.'’ ]{0,40}$")
-_MOBILE_SIGNATURE = re.compile(
-    r"^\s*(?:Sent\s+from\s+(?:my\s+)?[\w’' ()-]{2,40}|Sent\s+with\s+\w[\w ]{0,30}|Get\s+Outlook\s+for\s+\w+|"
-    r"Sent\s+via\s+[\w ]{2,30}|Envoyé\s+de\s+mon\s+[\w ]{2,30}|Envoyé\s+depuis\s+mon\s+[\w ]{2,30}|"
-    r"Von\s+meinem\s+[\w ]{2,30}\s+gesendet|Gesendet\s+von\s+meinem\s+[\w ]{2,30}|"
-    r"Enviado\s+desde\s+mi\s+[\w ]{2,30}|Enviado\s+do\s+meu\s+[\w ]{2,30}|"
-    r"Inviato\s+da\s+(?:il\s+mio\s+)?[\w ]{2,30}|"
-    r"Verzonden\s+(?:vanaf|met)\s+(?:mijn\s+)?[\w ]{2,30}|Skickat\s+från\s+min\s+[\w ]{2,30}|"
-    r"Sendt\s+fra\s+min\s+[\w ]{2,30}|Lähetetty\s+[\w ]{2,30}|Wysłane\s+z\s+(?:mojego\s+)?[\w ]{2,30}|"
-    r"Отправлено\s+с\s+[\w ]{2,30})\s*$",
+_DEVICE_LINE = re.compile(
+    r"^\s*(?:" + "|".join(_device_pattern(text) for text in sorted(_collect("device_lines"))) + r")\s*[.!]?\s*$",
     re.IGNORECASE,
 )
+_LINK_TARGET = re.compile(r"<(?:https?|mailto):[^>\s]*>|\(https?://[^)\s]*\)")
+_MARKDOWN_LINK = re.compile(r"\[([^\]\n]*)\]\((?:https?|mailto):[^)\s]*\)")
+# Bidirectional formatting marks (Gmail wraps Hebrew and Arabic headers in them).
+_BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 _MAX_HEADER_LINES = 6
 
@@ -151,7 +182,11 @@ _DATED_ADDRESS_COLON = re.compile(r"\d{1,2}:\d{2}.*@[^\s]+?>?\s*:\s*$")
 
 
 def _header_block_at(lines: list[str], index: int) -> bool:
-    """A From:/Sent:/To:/Subject: block (Outlook and others) starts at ``index``."""
+    """A From:/Sent:/To:/Subject: block (Outlook, GMX, Samsung and others) starts at ``index``.
+
+    Two field lines are not enough on their own ("From: the printer …" / "Sent: nothing yet"
+    in a body): the block also needs an address, a digit in it, or a third field.
+    """
     line = lines[index]
     if _is_quote(line):
         return False
@@ -161,16 +196,23 @@ def _header_block_at(lines: list[str], index: int) -> bool:
         follower = _BLOCK_AFTER_DATE
     else:
         return False
+    block = [line]
     seen = 0
-    for nxt in lines[index + 1 : index + 5]:
+    for nxt in lines[index + 1 : index + 8]:
         if not nxt.strip():
+            if len(block) > 1:
+                break
             continue
         seen += 1
-        if follower.match(nxt):
-            return True
-        if seen >= 3:
+        if _FIELD_LINE.match(nxt) if len(block) > 1 else follower.match(nxt):
+            block.append(nxt)
+            continue
+        if len(block) > 1 or seen >= 3:
             break
-    return False
+    if len(block) < 2:
+        return False
+    text = " ".join(block)
+    return "@" in text or bool(re.search(r"\d", text)) or len(block) >= 3
 
 
 def _date_address_at(lines: list[str], index: int) -> bool:
@@ -194,6 +236,79 @@ class _Splitter:
     line: int  # first line of the history
     column: int  # text before this column on that line is still the reply
     forwarded: bool = False
+    end: int | None = None  # first line after an attribution header, when known
+
+
+_COLON_END = re.compile(r"[:：]\s*$")
+_DASHES_AROUND = re.compile(r"^\s*-{2,}.*\S\s*-{2,}\s*$")  # Zoho: "---- On … wrote ----"
+_TIME_OR_DATE = re.compile(
+    r"\d{1,2}\s*[:.h]\s*\d{2}(?!\d)|\d{1,4}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}|(?<!\d)(?:19|20)\d{2}(?!\d)"
+)
+_ADDRESS_COLON_END = re.compile(r"@[^\s<>()]+\s*[>)\]]?\s*[:：]\s*$")
+_HEADER_START = re.compile(rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|\W)", re.IGNORECASE)
+_MAX_WINDOW = 3
+
+
+def _looks_like_attribution(text: str, *, quote_follows: bool) -> bool:
+    """Is ``text`` (one to three lines joined) a complete "On … wrote:" header, in any language?"""
+    text = text.strip()
+    if not text or len(text) > 400 or text.startswith(">"):
+        return False
+    verbs = list(_VERB.finditer(text))
+    dated = bool(_TIME_OR_DATE.search(text))
+    if verbs and _DASHES_AROUND.match(text) and (dated or "@" in text):
+        return True
+    if not _COLON_END.search(text):
+        return False
+    if verbs:
+        verb = verbs[-1]
+        tail = text[verb.end() :].strip(" :：")
+        if "@" in text and (dated or len(tail) <= 100):
+            return True
+        if dated and (_HEADER_START.match(text) or not tail or re.match(r"\W{0,2}\d", tail)):
+            return True
+        if quote_follows and len(tail) <= 60 and len(text) <= 200:
+            return True
+    # Gmail in Russian, Japanese, Czech, Hebrew …: "<date> <time>, Name <address>:" with no verb.
+    return bool(_ADDRESS_COLON_END.search(text) and dated)
+
+
+def _next_text_is_quote(lines: list[str], index: int) -> bool:
+    for line in lines[index:]:
+        if line.strip():
+            return _is_quote(line)
+    return False
+
+
+def _window_attribution_at(lines: list[str], end: int) -> tuple[int, int] | None:
+    """If an attribution header ends on line ``end``, return (its first line, the line after it).
+
+    Gmail and others wrap long headers over two or three lines, even inside the address
+    ("… schrieb Bob <" / "bob@example.com>:") or the verb ("… ha" / "scritto:").
+    """
+    last = lines[end]
+    if not last.strip() or _is_quote(last):
+        return None
+    if not (_COLON_END.search(last) or _DASHES_AROUND.match(last)):
+        return None
+    quote_follows = _next_text_is_quote(lines, end + 1)
+    found: int | None = None
+    for size in range(1, _MAX_WINDOW + 1):
+        start = end - size + 1
+        if start < 0:
+            break
+        added = lines[start]
+        if not added.strip() or _is_quote(added):
+            break
+        if found is not None and (
+            re.search(r"[.!?。！？]\s*$", added)
+            or not (_HEADER_START.match(added) or "@" in added or "<" in added)
+        ):
+            break  # a line of the reply above the header, not a part of it
+        joined = " ".join(line.strip() for line in lines[start : end + 1])
+        if _looks_like_attribution(joined, quote_follows=quote_follows):
+            found = start
+    return None if found is None else (found, end + 1)
 
 
 def _find_splitter(lines: list[str], start: int = 0) -> _Splitter | None:
@@ -201,8 +316,16 @@ def _find_splitter(lines: list[str], start: int = 0) -> _Splitter | None:
         line = lines[index]
         if _FORWARDED.match(line):
             return _Splitter(index, 0, forwarded=True)
+        shared = _attribution_at(lines, index)
+        if shared is not None and shared[1] > 0 and shared[0] >= start:
+            if not re.search(r"\d", lines[shared[0]][: shared[1]]):
+                return _Splitter(shared[0], shared[1])  # "reply On … wrote:" on one line
+        window = _window_attribution_at(lines, index)
+        if window is not None and window[0] >= start:
+            return _Splitter(window[0], 0, end=window[1])
         if (
             _ORIGINAL_MESSAGE.match(line)
+            or _HISTORY_LINE.match(line)
             or _header_block_at(lines, index)
             or _date_address_at(lines, index)
             or _dated_address_header_at(lines, index)
@@ -219,6 +342,8 @@ def _find_splitter(lines: list[str], start: int = 0) -> _Splitter | None:
 
 def _header_end(lines: list[str], splitter: _Splitter) -> int:
     """Index of the first line after an attribution header that starts at ``splitter``."""
+    if splitter.end is not None:
+        return splitter.end
     for end in range(splitter.line, min(len(lines), splitter.line + _MAX_HEADER_LINES)):
         if _VERB_END.search(lines[end]):
             return end + 1
@@ -237,7 +362,9 @@ def _strip_quotes(lines: list[str]) -> tuple[list[str], bool]:
     if prefix:
         head = [*head, prefix]
     is_attribution = not (
-        _ORIGINAL_MESSAGE.match(lines[splitter.line]) or _header_block_at(lines, splitter.line)
+        _ORIGINAL_MESSAGE.match(lines[splitter.line])
+        or _HISTORY_LINE.match(lines[splitter.line])
+        or _header_block_at(lines, splitter.line)
     )
     if is_attribution:
         after = _header_end(lines, splitter)
@@ -289,13 +416,17 @@ def _strip_trailing_quote_block(lines: list[str]) -> tuple[list[str], bool]:
     return lines[:index], True
 
 
+def _is_device_line(line: str) -> bool:
+    """ "Sent from my iPhone", "Von meinem iPhone gesendet", "Get Outlook for iOS<https://…>" …"""
+    text = _LINK_TARGET.sub(" ", _MARKDOWN_LINK.sub(r"\1", line))
+    return bool(_DEVICE_LINE.match(" ".join(text.split())))
+
+
 def _strip_signature(lines: list[str]) -> list[str]:
     lines = _trim_blank(lines)
     if not lines:
         return lines
-    # Mobile sign-offs on the last line.
-    if _MOBILE_SIGNATURE.match(lines[-1]) and len(lines) > 1:
-        lines = _trim_blank(lines[:-1])
+    lines = _strip_device_lines(lines)
     # "-- " blocks, "-Name" sign-offs and "____" list footers near the end.
     window = max(0, len(lines) - 12)
     for index in range(window, len(lines)):
@@ -307,13 +438,21 @@ def _strip_signature(lines: list[str]) -> list[str]:
             break
     while lines and _SEPARATOR_ONLY.match(lines[-1]):
         lines = _trim_blank(lines[:-1])
+    # Outlook for iOS puts its footer above the "____" rule cut just now.
+    return _strip_device_lines(lines)
+
+
+def _strip_device_lines(lines: list[str]) -> list[str]:
+    """Device and app footers on the last lines ("Sent from my iPhone", "Get Outlook for iOS")."""
+    while len(lines) > 1 and _is_device_line(lines[-1]):
+        lines = _trim_blank(lines[:-1])
     return lines
 
 
 def extract_reply(body: str) -> ParsedReply:
     """The new text of a plain-text reply, without quoted history or signature."""
     full = body.replace("\r\n", "\n").replace("\r", "\n")
-    lines = full.split("\n")
+    lines = _BIDI_MARKS.sub("", full).split("\n")
     kept, had_quote = _strip_quotes(lines)
     kept = _strip_signature(kept)
     text = "\n".join(line.rstrip() for line in kept).strip("\n")
@@ -355,8 +494,31 @@ def _cut_html_history(html: str) -> str:
     return html[:cut]
 
 
+_DIV_TAG = re.compile(r"<div\b[^>]*>|</div\s*>", re.IGNORECASE)
+_SOFT_BREAKS = re.compile(r"(?:\s*\x00\s*)+")
+# Outlook writes every line as <p class=MsoNormal> with no margin: lines, not paragraphs.
+_OUTLOOK_LINE = re.compile(
+    r"<p\b[^>]*class\s*=\s*[\"']?MsoNormal\b[^>]*>(?P<line>.*?)</p\s*>", re.IGNORECASE | re.DOTALL
+)
+
+
+def _lines_as_breaks(html: str) -> str:
+    """Gmail, Apple Mail and Yahoo write one <div> per line; make each a line, not a paragraph.
+
+    A run of div boundaries is one line break; ``<div><br></div>`` (an empty line) keeps its
+    ``<br>``, so blank lines between paragraphs survive.
+    """
+    html = _OUTLOOK_LINE.sub(lambda match: f"<div>{match.group('line')}</div>", html)
+    marked = _DIV_TAG.sub("\x00", html)
+    return _SOFT_BREAKS.sub("<br>", marked)
+
+
 def html_to_text(html: str) -> str:
-    """Render HTML mail as plain text safely (no markup survives; links become text)."""
+    """Render HTML mail as Markdown text: paragraphs, line breaks, lists and links survive.
+
+    No markup survives as HTML (the result is rendered by ``render_markdown``, which escapes raw
+    HTML and sanitises links); images and emphasis are dropped; ``mailto:`` links become their text.
+    """
     converter = html2text.HTML2Text()
     converter.body_width = 0
     converter.ignore_images = True
@@ -364,9 +526,12 @@ def html_to_text(html: str) -> str:
     converter.ignore_tables = True
     converter.single_line_break = False
     converter.protect_links = False
-    converter.inline_links = False
-    converter.ignore_links = True
-    text = converter.handle(html)
+    converter.inline_links = True
+    converter.ignore_links = False
+    converter.ignore_mailto_links = True
+    converter.skip_internal_links = True
+    text = converter.handle(_lines_as_breaks(html))
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
