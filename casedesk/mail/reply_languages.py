@@ -209,7 +209,7 @@ LANGUAGES: tuple[ReplyLanguage, ...] = (
     ),
     ReplyLanguage(
         code="da",
-        openers=("Den", "Kl."),
+        openers=("Den",),
         verbs=("skrev",),
         original_message=("Oprindelig meddelelse", "Oprindelig besked", "Original meddelelse"),
         forwarded=("Videresendt meddelelse", "Videresendt besked"),

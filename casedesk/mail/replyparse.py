@@ -246,7 +246,10 @@ _TIME_OR_DATE = re.compile(
 )
 _ADDRESS_COLON_END = re.compile(r"@[^\s<>()]+\s*[>)\]]?\s*[:：]\s*$")
 _HEADER_START = re.compile(rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|\W)", re.IGNORECASE)
-_MAX_WINDOW = 3
+# How a header's first line starts: an opener ("On", "Am", "Le"), a date, a weekday ("tir. 1.",
+# "вт, 1"), or Zoho's dashes.
+_COMPLETE_START = re.compile(rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|\S{{1,5}}[.,]?\s+\d)", re.IGNORECASE)
+_MAX_WINDOW = 4
 
 
 def _looks_like_attribution(text: str, *, quote_follows: bool) -> bool:
@@ -256,16 +259,22 @@ def _looks_like_attribution(text: str, *, quote_follows: bool) -> bool:
         return False
     verbs = list(_VERB.finditer(text))
     dated = bool(_TIME_OR_DATE.search(text))
-    if verbs and _DASHES_AROUND.match(text) and (dated or "@" in text):
+    if verbs and _DASHES_AROUND.match(text):  # "---- On … wrote ----", "---- Bob wrote ----"
         return True
     if not _COLON_END.search(text):
         return False
     if verbs:
         verb = verbs[-1]
         tail = text[verb.end() :].strip(" :：")
-        if "@" in text and (dated or len(tail) <= 100):
+        starts_like_header = bool(_HEADER_START.match(text) or _COMPLETE_START.match(text)) or verbs[0].start() == 0
+        # "Bob <bob@…> ezt írta (…):", "Bob <bob@…>, … tarihinde şunu yazdı:", "Bob <bob@…> 于… 写道："
+        address_first = "@" in text[: verb.start()]
+        if "@" in text and (starts_like_header or address_first) and (dated or len(tail) <= 100):
             return True
-        if dated and (_HEADER_START.match(text) or not tail or re.match(r"\W{0,2}\d", tail)):
+        # No address (Thunderbird, Fastmail): a date right after the opener, the verb near the end.
+        if dated and starts_like_header and re.search(r"\d", text[:30]) and len(tail) <= 60:
+            return True
+        if dated and re.match(r"\W{0,2}\d", tail):  # "Bob kirjoitti 1.12.2026 klo 9.14:"
             return True
         if quote_follows and len(tail) <= 60 and len(text) <= 200:
             return True
@@ -300,13 +309,19 @@ def _window_attribution_at(lines: list[str], end: int) -> tuple[int, int] | None
         added = lines[start]
         if not added.strip() or _is_quote(added):
             break
-        if found is not None and (
-            re.search(r"[.!?。！？]\s*$", added)
-            or not (_HEADER_START.match(added) or "@" in added or "<" in added)
-        ):
-            break  # a line of the reply above the header, not a part of it
+        if size > 1 and re.search(r"[.!?。！？]\s*$", added):
+            break  # a sentence of the reply above the header, not a part of it
+        has_address = "@" in added or "<" in added
+        if found is not None and _COMPLETE_START.match(lines[found]) and not has_address:
+            break  # the header found so far starts like a header: the line above is the reply
         joined = " ".join(line.strip() for line in lines[start : end + 1])
-        if _looks_like_attribution(joined, quote_follows=quote_follows):
+        if _looks_like_attribution(joined, quote_follows=quote_follows) and (
+            found is None
+            or has_address
+            or _COMPLETE_START.match(added)
+            # a name wrapped above "… <address> ezt írta:" (names-first forms), after a blank line
+            or (start > 0 and not lines[start - 1].strip())
+        ):
             found = start
     return None if found is None else (found, end + 1)
 
@@ -318,8 +333,9 @@ def _find_splitter(lines: list[str], start: int = 0) -> _Splitter | None:
             return _Splitter(index, 0, forwarded=True)
         shared = _attribution_at(lines, index)
         if shared is not None and shared[1] > 0 and shared[0] >= start:
-            if not re.search(r"\d", lines[shared[0]][: shared[1]]):
-                return _Splitter(shared[0], shared[1])  # "reply On … wrote:" on one line
+            first, column = shared
+            if not re.search(r"\d", lines[first][:column]) and "@" in lines[first][column:]:
+                return _Splitter(first, column)  # "reply On … wrote:" on one line
         window = _window_attribution_at(lines, index)
         if window is not None and window[0] >= start:
             return _Splitter(window[0], 0, end=window[1])
@@ -331,12 +347,14 @@ def _find_splitter(lines: list[str], start: int = 0) -> _Splitter | None:
             or _dated_address_header_at(lines, index)
         ):
             return _Splitter(index, 0)
-        found = _attribution_at(lines, index)
-        if found is not None:
-            first, column = found
-            if first < start:
-                continue
-            return _Splitter(first, column)
+        # Headers broken by blank lines or a stray ">" (Polymail): the older, looser search, only
+        # when the header carries an address or the history below it is quoted.
+        loose = _attribution_at(lines, index)
+        if loose is not None and loose[0] >= start:
+            first, column = loose
+            header = "\n".join(lines[first : index + 1])[column:]
+            if "@" in header or _next_text_is_quote(lines, index + 1):
+                return _Splitter(first, column)
     return None
 
 
