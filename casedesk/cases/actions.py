@@ -401,7 +401,7 @@ def do_post_message(
             author_user=author_user,
             author_contact=author_contact,
             body=text,
-            body_html=render_markdown(text),
+            body_html=render_markdown(text, hard_breaks=source == MessageSource.EMAIL),
             internal_only=internal_only,
             source=source,
         )
@@ -477,7 +477,7 @@ def do_edit_message(*, message: Message, editor: User, body: str) -> Message:
         return message
     MessageRevision.objects.create(message=message, body=message.body, edited_by=editor)
     message.body = text
-    message.body_html = render_markdown(text)
+    message.body_html = render_markdown(text, hard_breaks=message.source == MessageSource.EMAIL)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "body_html", "edited_at"])
     if message.author_contact_id is None and text:

@@ -18,6 +18,12 @@ import nh3
 from markdown_it import MarkdownIt
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+# Text that came by email was written as plain text: every line break in it is meant.
+_md_hard_breaks = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+    .enable("table")
+    .enable("strikethrough")
+)
 
 
 def _image_as_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
@@ -29,6 +35,7 @@ def _image_as_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> 
 
 
 _md.add_render_rule("image", _image_as_link)
+_md_hard_breaks.add_render_rule("image", _image_as_link)
 
 MENTION_RE = re.compile(r"@\*\*([^*\n]{1,150})\*\*")
 # What the Markdown renderer makes of a mention: "@" followed by a <strong> element.
@@ -47,9 +54,13 @@ _ALLOWED_ATTRIBUTES = {
 }
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown; raw HTML is not allowed and the output is sanitised by nh3."""
-    rendered = _md.render(text)
+def render_markdown(text: str, *, hard_breaks: bool = False) -> str:
+    """Render Markdown; raw HTML is not allowed and the output is sanitised by nh3.
+
+    ``hard_breaks`` renders every line break as ``<br>`` (for email, where a signature's lines
+    are lines); typed messages keep CommonMark's soft breaks.
+    """
+    rendered = (_md_hard_breaks if hard_breaks else _md).render(text)
     rendered = _RENDERED_MENTION_RE.sub(lambda m: f'<span class="mention">@{m.group(1)}</span>', rendered)
     return nh3.clean(
         rendered,

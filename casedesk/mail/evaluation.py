@@ -6,15 +6,13 @@ Each line: {"id", "file" (relative to the JSONL's folder), "format": "text"|"eml
 
 from __future__ import annotations
 
-import email
 import json
 import re
 from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
+from casedesk.mail.inbound import extract_body, parse_message
 from casedesk.mail.replyparse import extract_reply, extract_reply_from_html
 
 
@@ -32,21 +30,11 @@ def no_whitespace(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _plain_body(raw: bytes) -> str:
-    message = cast(EmailMessage, email.message_from_bytes(raw, policy=policy.default))
-    part = message.get_body(preferencelist=("plain",))
-    if part is not None:
-        return str(cast(EmailMessage, part).get_content())
-    html_part = message.get_body(preferencelist=("html",))
-    if html_part is not None:
-        return extract_reply_from_html(str(cast(EmailMessage, html_part).get_content())).full
-    return ""
-
-
 def parse_case(folder: Path, case: dict[str, Any]) -> str:
     path = folder / case["file"]
     if case["format"] == "eml":
-        return extract_reply(_plain_body(path.read_bytes())).text
+        # The same path as inbound mail: text/plain when there is one, else the HTML rules.
+        return extract_body(parse_message(path.read_bytes())).text
     text = path.read_bytes().decode("utf-8", errors="replace")
     if case["format"] == "html":
         return extract_reply_from_html(text).text

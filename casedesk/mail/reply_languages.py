@@ -343,7 +343,11 @@ LANGUAGES: tuple[ReplyLanguage, ...] = (
         date_fields=("Отправлено", "Дата"),
         to_fields=("Кому", "Копия"),
         subject_fields=("Тема",),
-        device_lines=("Отправлено с {device}", "Отправлено с моего {device}", "Получить Outlook для {device}"),
+        device_lines=(
+            "Отправлено с {device}",
+            "Отправлено с моего {device}",
+            "Получить Outlook для {device}",
+        ),
     ),
     ReplyLanguage(
         code="uk",
@@ -416,7 +420,12 @@ LANGUAGES: tuple[ReplyLanguage, ...] = (
         date_fields=("보낸 날짜", "날짜", "보낸날짜"),
         to_fields=("받는 사람", "받는사람", "참조"),
         subject_fields=("제목",),
-        device_lines=("{device}에서 보냄", "{device}에서 보낸 메일", "iOS용 Outlook 받기", "{device}용 Outlook 받기"),
+        device_lines=(
+            "{device}에서 보냄",
+            "{device}에서 보낸 메일",
+            "iOS용 Outlook 받기",
+            "{device}용 Outlook 받기",
+        ),
     ),
     ReplyLanguage(
         code="he",
@@ -429,7 +438,12 @@ LANGUAGES: tuple[ReplyLanguage, ...] = (
         date_fields=("נשלח", "תאריך"),
         to_fields=("אל", "עותק"),
         subject_fields=("נושא",),
-        device_lines=("נשלח מה-{device} שלי", "נשלח מ-{device}", "נשלח מה{device} שלי", "קבל את Outlook עבור {device}"),
+        device_lines=(
+            "נשלח מה-{device} שלי",
+            "נשלח מ-{device}",
+            "נשלח מה{device} שלי",
+            "קבל את Outlook עבור {device}",
+        ),
     ),
     ReplyLanguage(
         code="ar",

@@ -111,7 +111,9 @@ _SEPARATOR_ONLY = re.compile(r"^[\s\-_=*~]*$")
 _SIGNATURE_DASHES = re.compile(r"^\s*--\s*$|^\s*—\s*$|^\s*_{3,}\s*$")
 _SIGNATURE_NAME = re.compile(r"^\s*-[A-Za-zÀ-ÿ][\w.'’ ]{0,40}$")
 _DEVICE_LINE = re.compile(
-    r"^\s*(?:" + "|".join(_device_pattern(text) for text in sorted(_collect("device_lines"))) + r")\s*[.!]?\s*$",
+    r"^\s*(?:"
+    + "|".join(_device_pattern(text) for text in sorted(_collect("device_lines")))
+    + r")\s*[.!]?\s*$",
     re.IGNORECASE,
 )
 _LINK_TARGET = re.compile(r"<(?:https?|mailto):[^>\s]*>|\(https?://[^)\s]*\)")
@@ -228,7 +230,12 @@ def _date_address_at(lines: list[str], index: int) -> bool:
 def _dated_address_header_at(lines: list[str], index: int) -> bool:
     """Mail.ru / Yandex style: "26.06.2014, 14:41, "Name" <a@example.com>:" (no verb)."""
     line = lines[index]
-    return not _is_quote(line) and len(line) < 200 and bool(_DATED_ADDRESS_COLON.search(line))
+    return (
+        not _is_quote(line)
+        and len(line) < 200
+        and bool(_COMPLETE_START.match(line))  # starts with the date, not with a sentence
+        and bool(_DATED_ADDRESS_COLON.search(line))
+    )
 
 
 @dataclass(frozen=True)
@@ -248,7 +255,9 @@ _ADDRESS_COLON_END = re.compile(r"@[^\s<>()]+\s*[>)\]]?\s*[:：]\s*$")
 _HEADER_START = re.compile(rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|\W)", re.IGNORECASE)
 # How a header's first line starts: an opener ("On", "Am", "Le"), a date, a weekday ("tir. 1.",
 # "вт, 1"), or Zoho's dashes.
-_COMPLETE_START = re.compile(rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|\S{{1,5}}[.,]?\s+\d)", re.IGNORECASE)
+_COMPLETE_START = re.compile(
+    rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|\S{{1,5}}[.,]?\s+\d)", re.IGNORECASE
+)
 _MAX_WINDOW = 4
 
 
@@ -266,7 +275,9 @@ def _looks_like_attribution(text: str, *, quote_follows: bool) -> bool:
     if verbs:
         verb = verbs[-1]
         tail = text[verb.end() :].strip(" :：")
-        starts_like_header = bool(_HEADER_START.match(text) or _COMPLETE_START.match(text)) or verbs[0].start() == 0
+        starts_like_header = (
+            bool(_HEADER_START.match(text) or _COMPLETE_START.match(text)) or verbs[0].start() == 0
+        )
         # "Bob <bob@…> ezt írta (…):", "Bob <bob@…>, … tarihinde şunu yazdı:", "Bob <bob@…> 于… 写道："
         address_first = "@" in text[: verb.start()]
         if "@" in text and (starts_like_header or address_first) and (dated or len(tail) <= 100):
@@ -279,7 +290,7 @@ def _looks_like_attribution(text: str, *, quote_follows: bool) -> bool:
         if quote_follows and len(tail) <= 60 and len(text) <= 200:
             return True
     # Gmail in Russian, Japanese, Czech, Hebrew …: "<date> <time>, Name <address>:" with no verb.
-    return bool(_ADDRESS_COLON_END.search(text) and dated)
+    return bool(_ADDRESS_COLON_END.search(text) and dated and _COMPLETE_START.match(text))
 
 
 def _next_text_is_quote(lines: list[str], index: int) -> bool:
@@ -353,7 +364,7 @@ def _find_splitter(lines: list[str], start: int = 0) -> _Splitter | None:
         if loose is not None and loose[0] >= start:
             first, column = loose
             header = "\n".join(lines[first : index + 1])[column:]
-            if "@" in header or _next_text_is_quote(lines, index + 1):
+            if _next_text_is_quote(lines, index + 1) or ("@" in header and _COMPLETE_START.match(header)):
                 return _Splitter(first, column)
     return None
 
