@@ -19,7 +19,7 @@ from casedesk.cases.actions import do_post_message
 from casedesk.cases.models import MessageSource
 from casedesk.mail.evaluation import evaluate, normalize, parse_case
 from casedesk.mail.reply_languages import LANGUAGES
-from casedesk.mail.replyparse import extract_reply, extract_reply_from_html
+from casedesk.mail.replyparse import extract_reply, extract_reply_from_html, unflow
 from tests.conftest import Cast
 from tests.fixtures.eml.helpers import deliver, posted, token_for
 
@@ -218,3 +218,9 @@ def test_typed_markdown_keeps_soft_line_breaks(cast: Cast) -> None:
         case=cast.case_a, body="one\ntwo", author_user=cast.bob, internal_only=False, source=MessageSource.WEB
     )
     assert "<br" not in message.body_html
+
+
+def test_format_flowed_soft_breaks_are_joined_and_hard_breaks_kept() -> None:
+    text = "A long \nparagraph.\n\nBest,\nJenna\n-- \nJenna Park\n> quoted \n> line\n"
+    assert unflow(text) == "A long paragraph.\n\nBest,\nJenna\n-- \nJenna Park\n> quoted line\n"
+    assert unflow("Hel \nlo", delete_space=True) == "Hello"

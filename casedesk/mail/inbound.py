@@ -57,7 +57,7 @@ from casedesk.mail.models import (
     OutboundEmail,
     ReplyToken,
 )
-from casedesk.mail.replyparse import ParsedReply, extract_reply, extract_reply_from_html
+from casedesk.mail.replyparse import ParsedReply, extract_reply, extract_reply_from_html, unflow
 from casedesk.mail.tokens import look_up_token, token_from_address
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,11 @@ def extract_body(message: EmailMessage) -> ParsedReply:
     """The reply text, from text/plain when there is one, else from HTML made safe as text."""
     plain = message.get_body(preferencelist=("plain",))
     if plain is not None:
-        return extract_reply(_decode_part(cast(EmailMessage, plain)))
+        part = cast(EmailMessage, plain)
+        text = _decode_part(part)
+        if str(part.get_param("format") or "").lower() == "flowed":
+            text = unflow(text, delete_space=str(part.get_param("delsp") or "").lower() == "yes")
+        return extract_reply(text)
     html = message.get_body(preferencelist=("html",))
     if html is not None:
         return extract_reply_from_html(_decode_part(cast(EmailMessage, html)))

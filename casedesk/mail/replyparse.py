@@ -89,7 +89,7 @@ _FORWARDED = re.compile(
     rf"|(?:{_alternation(_collect('forwarded_lines'))})\s*[:：])\s*$",
     re.IGNORECASE,
 )
-_HISTORY_LINE = re.compile(rf"^\s*>?\s*(?:{_alternation(_collect('history_lines'))})\b.*\d", re.IGNORECASE)
+_HISTORY_LINE = re.compile(rf"^\s*>?\s*(?:{_alternation(_collect('history_lines'))})\b", re.IGNORECASE)
 
 _FROM_KEYS = _alternation(_collect("from_fields"))
 _DATE_KEYS = _alternation(_collect("date_fields"))
@@ -215,6 +215,17 @@ def _header_block_at(lines: list[str], index: int) -> bool:
         return False
     text = " ".join(block)
     return "@" in text or bool(re.search(r"\d", text)) or len(block) >= 3
+
+
+def _history_line_at(lines: list[str], index: int) -> bool:
+    """ "Message du 01/12/26 09:14" (Orange, SFR): a date on the line, or header fields below it."""
+    line = lines[index]
+    if not _HISTORY_LINE.match(line) or len(line) > 120:
+        return False
+    if re.search(r"\d", line):
+        return True
+    following = [nxt.lstrip(">").strip() for nxt in lines[index + 1 : index + 4] if nxt.lstrip(">").strip()]
+    return bool(following) and bool(_FIELD_LINE.match(following[0]))
 
 
 def _date_address_at(lines: list[str], index: int) -> bool:
@@ -352,7 +363,7 @@ def _find_splitter(lines: list[str], start: int = 0) -> _Splitter | None:
             return _Splitter(window[0], 0, end=window[1])
         if (
             _ORIGINAL_MESSAGE.match(line)
-            or _HISTORY_LINE.match(line)
+            or _history_line_at(lines, index)
             or _header_block_at(lines, index)
             or _date_address_at(lines, index)
             or _dated_address_header_at(lines, index)
@@ -392,7 +403,7 @@ def _strip_quotes(lines: list[str]) -> tuple[list[str], bool]:
         head = [*head, prefix]
     is_attribution = not (
         _ORIGINAL_MESSAGE.match(lines[splitter.line])
-        or _HISTORY_LINE.match(lines[splitter.line])
+        or _history_line_at(lines, splitter.line)
         or _header_block_at(lines, splitter.line)
     )
     if is_attribution:
@@ -476,6 +487,40 @@ def _strip_device_lines(lines: list[str]) -> list[str]:
     while len(lines) > 1 and _is_device_line(lines[-1]):
         lines = _trim_blank(lines[:-1])
     return lines
+
+
+def unflow(text: str, *, delete_space: bool = False) -> str:
+    """Undo RFC 3676 ``format=flowed`` (Apple Mail, Thunderbird): soft-wrapped lines become one.
+
+    A line ending in a space continues on the next line of the same quote depth; "-- " (the
+    signature separator) never does. ``delete_space`` is ``DelSp=yes``: the space was added.
+    """
+    out: list[str] = []
+    pending: str | None = None
+    pending_depth = 0
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        depth = len(raw) - len(raw.lstrip(">"))
+        line = raw[depth:]
+        if line.startswith(" "):
+            line = line[1:]  # space-stuffing
+        flowed = line.endswith(" ") and line != "-- "
+        if pending is not None and depth != pending_depth:
+            out.append(_quoted(pending, pending_depth))
+            pending = None
+        if flowed and delete_space:
+            line = line[:-1]
+        pending = line if pending is None else pending + line
+        pending_depth = depth
+        if not flowed:
+            out.append(_quoted(pending, depth))
+            pending = None
+    if pending is not None:
+        out.append(_quoted(pending, pending_depth))
+    return "\n".join(out)
+
+
+def _quoted(line: str, depth: int) -> str:
+    return f"{'>' * depth} {line}" if depth else line
 
 
 def extract_reply(body: str) -> ParsedReply:
