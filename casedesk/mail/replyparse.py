@@ -529,6 +529,10 @@ def extract_reply(body: str) -> ParsedReply:
     lines = _BIDI_MARKS.sub("", full).split("\n")
     kept, had_quote = _strip_quotes(lines)
     kept = _strip_signature(kept)
+    if not had_quote:
+        # A ">" block with only a signature below it: "Sure.\n\n> old\n\n-- \nJenna".
+        kept, had_quote = _strip_trailing_quote_block(kept)
+        kept = _strip_signature(kept)
     text = "\n".join(line.rstrip() for line in kept).strip("\n")
     text = re.sub(r"\n{3,}", "\n\n", text)
     if not text.strip():
