@@ -217,6 +217,17 @@ def _header_block_at(lines: list[str], index: int) -> bool:
     return "@" in text or bool(re.search(r"\d", text)) or len(block) >= 3
 
 
+_RULE = re.compile(r"^\s*(?:_{10,}|(?:\*\s*){3})\s*$")  # Outlook's rule; html2text's <hr>
+
+
+def _rule_above_fields_at(lines: list[str], index: int) -> bool:
+    """Outlook (web, iOS, Android): a "____" rule right above a From: or Sent: field line."""
+    if not _RULE.match(lines[index]):
+        return False
+    following = [nxt for nxt in lines[index + 1 : index + 3] if nxt.strip()]
+    return bool(following) and bool(_FROM_LINE.match(following[0]) or _DATE_LINE.match(following[0]))
+
+
 def _history_line_at(lines: list[str], index: int) -> bool:
     """ "Message du 01/12/26 09:14" (Orange, SFR): a date on the line, or header fields below it."""
     line = lines[index]
@@ -363,6 +374,7 @@ def _find_splitter(lines: list[str], start: int = 0) -> _Splitter | None:
             return _Splitter(window[0], 0, end=window[1])
         if (
             _ORIGINAL_MESSAGE.match(line)
+            or _rule_above_fields_at(lines, index)
             or _history_line_at(lines, index)
             or _header_block_at(lines, index)
             or _date_address_at(lines, index)
@@ -403,6 +415,7 @@ def _strip_quotes(lines: list[str]) -> tuple[list[str], bool]:
         head = [*head, prefix]
     is_attribution = not (
         _ORIGINAL_MESSAGE.match(lines[splitter.line])
+        or _rule_above_fields_at(lines, splitter.line)
         or _history_line_at(lines, splitter.line)
         or _header_block_at(lines, splitter.line)
     )
