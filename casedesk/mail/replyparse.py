@@ -186,8 +186,8 @@ _DATED_ADDRESS_COLON = re.compile(r"\d{1,2}:\d{2}.*@[^\s]+?>?\s*:\s*$")
 def _header_block_at(lines: list[str], index: int) -> bool:
     """A From:/Sent:/To:/Subject: block (Outlook, GMX, Samsung and others) starts at ``index``.
 
-    Two field lines are not enough on their own ("From: the printer …" / "Sent: nothing yet"
-    in a body): the block also needs an address, a digit in it, or a third field.
+    Field names are not enough on their own ("From: the printer …" / "Sent: nothing yet" in a
+    body): the block also needs an address or a date (a digit).
     """
     line = lines[index]
     if _is_quote(line):
@@ -214,7 +214,7 @@ def _header_block_at(lines: list[str], index: int) -> bool:
     if len(block) < 2:
         return False
     text = " ".join(block)
-    return "@" in text or bool(re.search(r"\d", text)) or len(block) >= 3
+    return "@" in text or bool(re.search(r"\d", text))
 
 
 _RULE = re.compile(r"^\s*(?:_{10,}|(?:\*\s*){3})\s*$")  # Outlook's rule; html2text's <hr>
