@@ -182,6 +182,17 @@ def test_html_only_reply_keeps_lines_lists_and_links_and_drops_the_quote() -> No
     assert "Old text" in parsed.full
 
 
+def test_gmail_html_signature_block_is_removed_from_the_thread() -> None:
+    html = (
+        '<div dir="ltr"><div>Looks good.</div><div><br></div><div>Best,</div><div>Jenna</div><br>'
+        '<span class="gmail_signature_prefix">-- </span><br><div class="gmail_signature">'
+        "<div>Jenna Park</div><div>Harbor Coffee | 555-0100</div></div></div>"
+    )
+    parsed = extract_reply_from_html(html)
+    assert parsed.text == "Looks good.\n\nBest,\nJenna"
+    assert "Harbor Coffee | 555-0100" in parsed.full
+
+
 def test_outlook_html_lines_are_lines_and_empty_paragraphs_are_blank_lines() -> None:
     html = (
         '<p class="MsoNormal">Danke.</p><p class="MsoNormal"><o:p>&nbsp;</o:p></p>'

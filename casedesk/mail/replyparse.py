@@ -108,7 +108,8 @@ _BLOCK_AFTER_DATE = re.compile(
 )
 
 _SEPARATOR_ONLY = re.compile(r"^[\s\-_=*~]*$")
-_SIGNATURE_DASHES = re.compile(r"^\s*--\s*$|^\s*—\s*$|^\s*_{3,}\s*$")
+# "-- " (RFC 3676 §4.3); "\--" is the same line after html2text escaped it (Gmail's HTML).
+_SIGNATURE_DASHES = re.compile(r"^\s*\\?--\s*$|^\s*—\s*$|^\s*_{3,}\s*$")
 _SIGNATURE_NAME = re.compile(r"^\s*-[A-Za-zÀ-ÿ][\w.'’ ]{0,40}$")
 _DEVICE_LINE = re.compile(
     r"^\s*(?:"
