@@ -136,6 +136,7 @@ def test_headers_the_old_parser_missed(body: str, expected: str) -> None:
         "I sent the files at 10:30 to bob@acme.test:\nplease confirm they arrived.",
         "Danke.\n\nAm Ende schrieb er gestern um 10:30 Uhr:\nalles ist bezahlt.",
         "Let's meet on Dec 1 at 9:14, as Bob wrote:\nwe need the big room.",
+        "Item 2 at 10:00 goes to bob@acme.test:\nthe rest to Carol.",
     ],
 )
 def test_body_text_that_looks_like_a_header_is_kept(body: str) -> None:

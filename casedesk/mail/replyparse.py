@@ -279,10 +279,10 @@ _TIME_OR_DATE = re.compile(
 )
 _ADDRESS_COLON_END = re.compile(r"@[^\s<>()]+\s*[>)\]]?\s*[:：]\s*$")
 _HEADER_START = re.compile(rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|\W)", re.IGNORECASE)
-# How a header's first line starts: an opener ("On", "Am", "Le"), a date, a weekday ("tir. 1.",
-# "вт, 1"), or Zoho's dashes.
+# How a header's first line starts: an opener ("On", "Am", "Le"), a date, a short weekday
+# before the day ("tir. 1.", "вт, 1", "ti 1.12."), or Zoho's dashes.
 _COMPLETE_START = re.compile(
-    rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|\S{{1,5}}[.,]?\s+\d)", re.IGNORECASE
+    rf"^\s*(?:-+\s*)?(?:(?:{_OPENERS})(?:\s|,)|\d|(?:\S{{1,4}}[.,]|\S{{1,3}})\s*\d)", re.IGNORECASE
 )
 _MAX_WINDOW = 4
 
@@ -320,7 +320,7 @@ def _looks_like_attribution(text: str, *, quote_follows: bool) -> bool:
 
 
 def _next_text_is_quote(lines: list[str], index: int) -> bool:
-    for line in lines[index:]:
+    for line in lines[index : index + 6]:  # bounded: a header's quote starts right below it
         if line.strip():
             return _is_quote(line)
     return False
