@@ -106,6 +106,14 @@ def viewer_from_request(request: HttpRequest) -> Viewer:
     return viewer
 
 
+def is_active_team_member(user: User, agency_id: int) -> bool:
+    """Whether ``user`` (not a request's viewer: an assignee, a mention's recipient) is on the team now.
+
+    The same rule as ``Viewer.is_team``: an active user with an active membership.
+    """
+    return viewer_for_user(user).is_team(agency_id)
+
+
 def team_agencies(viewer: Viewer) -> list[Agency]:
     return sorted((m.agency for m in viewer.memberships().values()), key=lambda a: a.name.lower())
 

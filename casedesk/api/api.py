@@ -33,10 +33,10 @@ from casedesk.api.schemas import (
 )
 from casedesk.cases.access import (
     access_case,
+    access_case_for_posting,
     access_document,
     access_notification,
     access_own_message,
-    client_contact_for_case,
     is_team_for_case,
     unread_notification_count,
     visible_cases,
@@ -246,24 +246,17 @@ def post_message(
 ) -> Status[dict[str, Any]]:
     """Post a message (multipart form: ``body``, ``internal_only``, any number of ``files``)."""
     viewer = request_viewer(request)
-    case = access_case(viewer, case_id)
+    case, role = access_case_for_posting(viewer, case_id)
     uploads = request.FILES.getlist("files")
-    if is_team_for_case(viewer, case):
-        message = do_post_message(
-            case=case,
-            body=body,
-            author_user=viewer.user,
-            internal_only=internal_only,
-            files=uploads,
-            source="api",
-        )
-    else:
-        contact = client_contact_for_case(viewer, case)
-        if contact is None:
-            raise Http404("No such case.")
-        message = do_post_message(
-            case=case, body=body, author_user=viewer.user, author_contact=contact, files=uploads, source="api"
-        )
+    message = do_post_message(
+        case=case,
+        body=body,
+        author_user=viewer.user,
+        author_contact=role.contact,
+        internal_only=internal_only and role.is_team,
+        files=uploads,
+        source="api",
+    )
     # The response is built from the objects in hand (author, body, times are what was just
     # written); only files need a query, through the same visibility rule as the thread.
     message.visible_files = (  # type: ignore[attr-defined]
@@ -326,24 +319,14 @@ def upload_document(
 ) -> Status[dict[str, Any]]:
     """Add a file to the case (multipart form: ``file``, ``internal_only``)."""
     viewer = request_viewer(request)
-    case = access_case(viewer, case_id)
-    if is_team_for_case(viewer, case):
-        document = do_upload_document(
-            case=case,
-            upload=request.FILES.get("file"),
-            uploaded_by_user=viewer.user,
-            internal_only=internal_only,
-        )
-    else:
-        contact = client_contact_for_case(viewer, case)
-        if contact is None:
-            raise Http404("No such case.")
-        document = do_upload_document(
-            case=case,
-            upload=request.FILES.get("file"),
-            uploaded_by_user=viewer.user,
-            uploaded_by_contact=contact,
-        )
+    case, role = access_case_for_posting(viewer, case_id)
+    document = do_upload_document(
+        case=case,
+        upload=request.FILES.get("file"),
+        uploaded_by_user=viewer.user,
+        uploaded_by_contact=role.contact,
+        internal_only=internal_only and role.is_team,
+    )
     return Status(201, document_out(request, document))
 
 

@@ -4,11 +4,15 @@ Every read of a case, message, document or notification goes through this module
 pages, the API, live events, email, share links, counts and exports. Missing and
 forbidden look the same (404). Deny by default.
 
-``visible_messages`` / ``visible_documents`` are the only places that drop internal-only
-content for client viewers.
+``client_visible_messages`` / ``client_visible_documents`` (and ``is_client_visible`` for one
+message in hand) are the only places that drop internal-only content; ``visible_messages`` /
+``visible_documents`` use them for client viewers, email uses them for every recipient.
+``tests/test_architecture.py`` fails when ``internal_only`` is filtered anywhere else.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -159,6 +163,32 @@ def access_case_as_client(viewer: Viewer, case_id: int | str) -> tuple[Case, Con
     return case, contact
 
 
+@dataclass(frozen=True)
+class CaseRole:
+    """How a viewer takes part in a case: as its agency's team, or as one of its client contacts."""
+
+    contact: Contact | None = None  # the contact the viewer acts as; None for the team
+
+    @property
+    def is_team(self) -> bool:
+        return self.contact is None
+
+
+def access_case_for_posting(viewer: Viewer, case_id: int | str) -> tuple[Case, CaseRole]:
+    """The case and the viewer's role on it (team first, then client); else 404.
+
+    For channels that accept both (the API): a team role may post internal notes, a client role
+    posts as its contact.
+    """
+    case = access_case(viewer, case_id)
+    if is_team_for_case(viewer, case):
+        return case, CaseRole()
+    contact = client_contact_for_case(viewer, case)
+    if contact is None:
+        raise Http404("No such case.")
+    return case, CaseRole(contact=contact)
+
+
 def can_see_internal(viewer: Viewer, case: Case) -> bool:
     return is_team_for_case(viewer, case)
 
@@ -168,10 +198,9 @@ def visible_messages(viewer: Viewer, case: Case) -> QuerySet[Message]:
 
     The one place internal-only messages are dropped for clients.
     """
-    messages = Message.objects.filter(case=case, deleted_at__isnull=True)
     if not can_see_internal(viewer, case):
-        messages = messages.filter(internal_only=False)
-    return messages
+        return client_visible_messages(case)
+    return Message.objects.filter(case=case, deleted_at__isnull=True)
 
 
 def client_visible_messages(case: Case) -> QuerySet[Message]:
@@ -179,15 +208,38 @@ def client_visible_messages(case: Case) -> QuerySet[Message]:
     return Message.objects.filter(case=case, deleted_at__isnull=True, internal_only=False)
 
 
+def is_client_visible(message: Message) -> bool:
+    """Whether a message in hand is one ``client_visible_messages`` holds (no query)."""
+    return not message.internal_only and message.deleted_at is None
+
+
+def _live_documents(case: Case) -> QuerySet[Document]:
+    """The case's files, less those of a deleted message (they go with it)."""
+    return Document.objects.filter(case=case).filter(
+        Q(message__isnull=True) | Q(message__deleted_at__isnull=True)
+    )
+
+
 def visible_documents(viewer: Viewer, case: Case) -> QuerySet[Document]:
     """The case's files this viewer may see: internal files only for the team; files of a
     deleted message go with it."""
-    documents = Document.objects.filter(case=case).filter(
-        Q(message__isnull=True) | Q(message__deleted_at__isnull=True)
-    )
     if not can_see_internal(viewer, case):
-        documents = documents.filter(internal_only=False)
-    return documents
+        return client_visible_documents(case)
+    return _live_documents(case)
+
+
+def client_visible_documents(case: Case) -> QuerySet[Document]:
+    """The case's files any client on it may see (email links, client transcripts)."""
+    return _live_documents(case).filter(internal_only=False)
+
+
+def client_visible_attachments(message: Message | OuterRef) -> QuerySet[Document]:
+    """The files of one message that its client recipients may see.
+
+    ``message`` may be ``OuterRef("pk")``, to ask "has it any?" inside the message's own query.
+    Call it for a message that passed ``is_client_visible`` (or in a query that checks it).
+    """
+    return Document.objects.filter(message=message, internal_only=False)
 
 
 def access_document(viewer: Viewer, document_id: int | str) -> Document:

@@ -35,8 +35,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from casedesk.accounts.access import is_active_team_member
 from casedesk.accounts.actions import do_issue_magic_link, magic_link_url
 from casedesk.accounts.models import Contact, MagicLink, Membership, User, hash_token
+from casedesk.cases.access import client_visible_attachments, is_client_visible
 from casedesk.cases.models import Case, CaseContact, Document, Message, Notification
 from casedesk.jobs import durable_task
 from casedesk.mail import emails
@@ -147,7 +149,7 @@ def schedule_message_notifications(message: Message) -> None:
     members on the case, for client messages, when they want ``email_on_client_reply``.
     Internal notes enqueue nothing.
     """
-    if message.internal_only:
+    if not is_client_visible(message):
         return
     send_message_notifications.enqueue(message.pk)
 
@@ -203,7 +205,7 @@ def _attachment_links(message: Message) -> list[emails.Link]:
     if getattr(message, "has_shared_files", True) is False:
         return []  # known from the message's own query (most messages carry no files)
     links = []
-    for document in Document.objects.filter(message=message, internal_only=False).order_by("pk"):
+    for document in client_visible_attachments(message).order_by("pk"):
         links.append(emails.Link(label=document.name, url=document_share_url(document)))
     return links
 
@@ -343,7 +345,7 @@ def _send_all(outgoing: list[_Outgoing]) -> None:
 
 def _message_for_mail(message_id: int) -> Message | None:
     """The message if it may still be mailed: it exists, is client-visible and not deleted."""
-    shared_files = Document.objects.filter(message=OuterRef("pk"), internal_only=False)
+    shared_files = client_visible_attachments(OuterRef("pk"))
     # By primary key, so no ORDER BY/LIMIT of .first() to compile: at most one row comes back.
     rows = list(
         Message.objects.select_related("case", "case__agency", "author_user", "author_contact")
@@ -351,7 +353,7 @@ def _message_for_mail(message_id: int) -> Message | None:
         .filter(pk=message_id)
     )
     message = rows[0] if rows else None
-    if message is None or message.internal_only or message.deleted_at is not None:
+    if message is None or not is_client_visible(message):
         return None
     return message
 
@@ -463,13 +465,6 @@ def send_client_message_email(message_id: int, contact_id: int) -> None:
     _send_all(_client_emails(message, [contact_id]))
 
 
-def _team_member_on_case(user: User, case: Case) -> bool:
-    return (
-        user.is_active
-        and Membership.objects.filter(user=user, agency_id=case.agency_id, is_active=True).exists()
-    )
-
-
 @durable_task(kind="mail.team_client_reply", queue="mail", max_attempts=8, describe=_describe_message)
 def send_team_client_reply_email(message_id: int, user_id: int) -> None:
     """Tell a team member on the case that the client replied. Idempotent.
@@ -494,7 +489,11 @@ def send_mention_email(notification_id: int) -> None:
         return
     message, user = notification.message, notification.user
     case = message.case
-    if message.deleted_at is not None or not user.email_on_mention or not _team_member_on_case(user, case):
+    if (
+        message.deleted_at is not None
+        or not user.email_on_mention
+        or not is_active_team_member(user, case.agency_id)
+    ):
         return
     key = f"team_mention:{notification.pk}"
     row = _record(

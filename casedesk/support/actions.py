@@ -15,7 +15,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from casedesk.accounts.models import Agency, Contact, Membership, User
+from casedesk.accounts.access import is_active_team_member
+from casedesk.accounts.models import Agency, Contact, User
 from casedesk.cases.actions import clean_body, do_post_message
 from casedesk.cases.models import MessageSource
 from casedesk.lib.errors import ActionError
@@ -335,7 +336,7 @@ def do_feedback(*, conversation: Conversation, message_id: int, helpful: bool) -
 
 
 def _check_team(conversation: Conversation, user: User) -> None:
-    if not Membership.objects.filter(user=user, agency_id=conversation.agency_id, is_active=True).exists():
+    if not is_active_team_member(user, conversation.agency_id):
         raise ActionError(
             f"{user.get_short_name()} is not on the {conversation.agency.name} team, "
             "so they cannot take this conversation.",

@@ -8,14 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casedesk.accounts.access import Viewer, team_agencies, viewer_from_request
+from casedesk.accounts.access import access_current_agency, viewer_from_request
 from casedesk.accounts.decorators import team_required
-from casedesk.accounts.models import Agency, Membership, User
+from casedesk.accounts.models import Membership, User
 from casedesk.lib.errors import ActionError
 from casedesk.support import actions, stats
 from casedesk.support.access import access_conversation_as_team, platform_desk_for, team_conversations
@@ -26,14 +26,6 @@ from casedesk.support.models import (
     ConversationState,
     Escalation,
 )
-
-
-def current_agency(request: HttpRequest, viewer: Viewer) -> Agency:
-    agencies = team_agencies(viewer)
-    if not agencies:
-        raise Http404("No such page.")
-    wanted = request.session.get("agency_id")
-    return next((a for a in agencies if a.pk == wanted), agencies[0])
 
 
 def _decorate(rows: QuerySet[Conversation]) -> list[Conversation]:
@@ -66,7 +58,7 @@ def _queue_context(conversations: QuerySet[Conversation]) -> dict[str, Any]:
 @team_required
 def queue(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
-    agency = current_agency(request, viewer)
+    agency = access_current_agency(request, viewer)
     context = _queue_context(team_conversations(viewer, agency))
     dashboard = stats.dashboard_for(agency)
     context.update({"agency": agency, "dashboard": dashboard, "chart": dashboard.svg(), "nav": "support"})

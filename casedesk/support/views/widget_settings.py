@@ -7,12 +7,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from casedesk.accounts.access import access_agency_as_manager, viewer_from_request
+from casedesk.accounts.access import access_current_agency, viewer_from_request
 from casedesk.accounts.decorators import team_required
 from casedesk.support import identity
 from casedesk.support.identity import origin_of
 from casedesk.support.models import WidgetSettings
-from casedesk.support.views.team import current_agency
 
 
 class WidgetSettingsForm(forms.ModelForm):
@@ -65,7 +64,7 @@ class WidgetSettingsForm(forms.ModelForm):
 @team_required
 def widget_settings(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
-    agency = access_agency_as_manager(viewer, current_agency(request, viewer).pk)
+    agency = access_current_agency(request, viewer, manager=True)
     row = identity.widget_settings_for(agency)
     form = WidgetSettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
