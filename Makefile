@@ -33,6 +33,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the layers between apps (pyproject.toml, [tool.importlinter])
 
 types: install
 	$(BIN)/mypy casedesk tests

@@ -38,7 +38,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from casedesk.live.origin import SiteOrWidgetOriginValidator  # noqa: E402
-from casedesk.live.routing import websocket_urlpatterns  # noqa: E402
+from casedesk.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

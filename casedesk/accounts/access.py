@@ -145,9 +145,8 @@ def _case_agency_id(request: HttpRequest) -> int | None:
     match = getattr(request, "resolver_match", None)
     if match is None or match.namespace != "cases" or "case_id" not in match.kwargs:
         return None
-    from casedesk.cases.models import Case  # cases builds on accounts, not the other way round
-
-    return Case.objects.filter(pk=match.kwargs["case_id"]).values_list("agency_id", flat=True).first()
+    # Through Case.agency's reverse relation: cases builds on accounts, so no import of its code.
+    return Agency.objects.filter(cases__pk=match.kwargs["case_id"]).values_list("pk", flat=True).first()
 
 
 def current_agency(request: HttpRequest, viewer: Viewer) -> Agency | None:

@@ -8,7 +8,7 @@ Refusals a person can fix raise ``ActionError`` with a sentence saying what happ
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -26,11 +26,14 @@ from casedesk.accounts.models import (
     Membership,
     Role,
     User,
+    contact_is_on_case,
     hash_token,
     new_token,
 )
-from casedesk.cases.models import Case, CaseContact
 from casedesk.lib.errors import ActionError
+
+if TYPE_CHECKING:
+    from casedesk.cases.models import Case  # accounts sits below cases: types only
 
 INVITATION_TTL_DAYS = 7
 # A contact asking for fresh links again and again gets at most one email per this many seconds.
@@ -57,7 +60,7 @@ def do_issue_magic_link(*, contact: Contact, case: Case, token: str | None = Non
     Returns the link row, the raw token and the absolute URL to put in an email; the raw token is
     not stored anywhere. Raises ActionError when the contact is not on the case.
     """
-    if not CaseContact.objects.filter(case=case, contact=contact).exists():
+    if not contact_is_on_case(contact.pk, case.pk):
         raise ActionError(
             f"{contact.name} is not on this case; add them to the case before sending them a link.",
             code="not_on_case",
@@ -85,7 +88,7 @@ def do_send_fresh_magic_link(*, token: str, email: str) -> bool:
     if link is None or link.contact.email.strip().lower() != email.strip().lower():
         return False
     contact, case = link.contact, link.case
-    if not CaseContact.objects.filter(case=case, contact=contact).exists():
+    if not contact_is_on_case(contact.pk, case.pk):
         return False
     recent = timezone.now() - timedelta(seconds=FRESH_LINK_MIN_INTERVAL_SECONDS)
     if MagicLink.objects.filter(contact=contact, case=case, created_at__gt=recent).exists():

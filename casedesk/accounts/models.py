@@ -16,6 +16,15 @@ if TYPE_CHECKING:
     from casedesk.cases.models import Case
 
 
+def contact_is_on_case(contact_id: int, case_id: int) -> bool:
+    """Whether the contact is on the case (one query).
+
+    Asked through the reverse relation of ``cases.CaseContact``: accounts sits below cases and
+    knows it only by the string foreign key on ``MagicLink``, never by importing its code.
+    """
+    return Contact.objects.filter(pk=contact_id, case_contacts__case_id=case_id).exists()
+
+
 def hash_token(token: str) -> str:
     """Tokens are stored as SHA-256 hex digests; the raw token only ever travels to its owner."""
     return hashlib.sha256(token.encode()).hexdigest()

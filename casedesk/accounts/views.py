@@ -27,8 +27,7 @@ from casedesk.accounts.access import (
     viewer_from_request,
 )
 from casedesk.accounts.forms import AcceptInvitationForm, FreshMagicLinkForm, SignInForm
-from casedesk.accounts.models import MagicLink, User
-from casedesk.cases.models import CaseContact
+from casedesk.accounts.models import MagicLink, User, contact_is_on_case
 from casedesk.lib.errors import ActionError
 
 
@@ -94,11 +93,7 @@ def _no_referrer(response: HttpResponse) -> HttpResponse:
 
 
 def _link_is_live(link: MagicLink | None) -> bool:
-    return (
-        link is not None
-        and link.is_usable
-        and CaseContact.objects.filter(case_id=link.case_id, contact_id=link.contact_id).exists()
-    )
+    return link is not None and link.is_usable and contact_is_on_case(link.contact_id, link.case_id)
 
 
 def portal_case_url(case_id: int) -> str:

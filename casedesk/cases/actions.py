@@ -1,8 +1,9 @@
 """THE write paths for cases. Views, the API, inbound email and the support widget all call these.
 
-Each ``do_*`` runs in one transaction and schedules side effects (live events, emails,
-notifications) after commit; work that must not be lost is enqueued as a task inside the
-same transaction.
+Each ``do_*`` runs in one transaction and says what happened by emitting the events of
+``casedesk/cases/events.py`` (``casedesk.lib.events.emit``); it never imports a channel. The
+mail app enqueues emails for them inside the same transaction (work that must not be lost),
+the live app tells browsers after commit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casedesk.accounts.models import Agency, Client, Contact, MagicLink, Membership, User
-from casedesk.cases.access import unread_notification_count
+from casedesk.cases.events import (
+    CaseActivity,
+    ContactLeftCase,
+    MentionNotified,
+    MessagePosted,
+    NotificationsChanged,
+)
 from casedesk.cases.models import (
     Case,
     CaseContact,
@@ -32,10 +39,9 @@ from casedesk.cases.models import (
     NotificationKind,
 )
 from casedesk.lib.errors import ActionError
+from casedesk.lib.events import emit
 from casedesk.lib.files import human_size, sniff_upload
 from casedesk.lib.markdown import mentioned_names, plain_excerpt, render_markdown
-from casedesk.live import publish as live_publish
-from casedesk.mail import outbound as mail_outbound
 
 MAX_BODY_CHARS = 50_000
 MAX_FILES_PER_MESSAGE = 20
@@ -82,11 +88,7 @@ def do_remove_contact_from_case(*, case: Case, contact: Contact) -> None:
     CaseContact.objects.filter(case=case, contact=contact).delete()
     now = timezone.now()
     MagicLink.objects.filter(case=case, contact=contact, revoked_at__isnull=True).update(revoked_at=now)
-    # Reply addresses (mail app) are revoked by the same rule; imported lazily to keep the
-    # dependency one-way (mail builds on cases).
-    from casedesk.mail import tokens as mail_tokens
-
-    mail_tokens.revoke_reply_tokens(case=case, contact=contact)
+    emit(ContactLeftCase(case=case, contact=contact))  # reply addresses (mail) go by the same rule
 
 
 @transaction.atomic
@@ -239,17 +241,14 @@ def resolve_mentions(*, case: Case, text: str, author_user: User | None) -> Ment
     return MentionPlan(tuple(recipients), tuple(warnings))
 
 
-def _notify_unread_count_after_commit(user_ids: Iterable[int]) -> None:
-    ids = sorted(set(user_ids))
-    if not ids:
-        return
+def _case_activity(case_id: int, kind: str, payload: dict[str, object], *, internal_only: bool) -> None:
+    emit(CaseActivity(case_id=case_id, kind=kind, payload=payload, internal_only=internal_only))
 
-    def send() -> None:
-        for user_id in ids:
-            unread = unread_notification_count(user_id)
-            live_publish.publish_user_event(user_id, "notifications.changed", {"unread": unread})
 
-    transaction.on_commit(send)
+def _notifications_changed(user_ids: Iterable[int]) -> None:
+    ids = tuple(sorted(set(user_ids)))
+    if ids:
+        emit(NotificationsChanged(user_ids=ids))
 
 
 def _message_url(message: Message) -> str:
@@ -281,8 +280,8 @@ def _create_mentions(message: Message, plan: MentionPlan) -> list[Notification]:
         )
         if new_notification:
             created.append(notification)
-            mail_outbound.schedule_mention_email(notification)
-    _notify_unread_count_after_commit(n.user_id for n in created)
+            emit(MentionNotified(notification))
+    _notifications_changed(n.user_id for n in created)
     return created
 
 
@@ -322,15 +321,7 @@ def _notify_client_reply(message: Message) -> None:
             for user_id in member_ids
         ]
     )
-    _notify_unread_count_after_commit(member_ids)
-
-
-def _publish_after_commit(
-    case_id: int, event: str, payload: dict[str, object], *, internal_only: bool
-) -> None:
-    transaction.on_commit(
-        lambda: live_publish.publish_case_event(case_id, event, payload, internal_only=internal_only)
-    )
+    _notifications_changed(member_ids)
 
 
 def _record_client_reply(case: Case, message: Message) -> bool:
@@ -432,7 +423,7 @@ def do_post_message(
             message.mention_warnings = plan.warnings
         if author_contact is not None:
             _notify_client_reply(message)
-        mail_outbound.schedule_message_notifications(message)
+        emit(MessagePosted(message))
         payload: dict[str, object] = {"case": case.pk, "message": message.pk}
         if documents:
             # The files share the message's visibility, so they ride on its event (the Documents
@@ -440,11 +431,9 @@ def do_post_message(
             # document.created each; do_upload_document still sends document.created.
             assert all(document.internal_only == message.internal_only for document in documents)
             payload["documents"] = [document.pk for document in documents]
-        _publish_after_commit(case.pk, "message.created", payload, internal_only=message.internal_only)
+        _case_activity(case.pk, "message.created", payload, internal_only=message.internal_only)
         if reopened:
-            _publish_after_commit(
-                case.pk, "case.status", {"case": case.pk, "status": "open"}, internal_only=False
-            )
+            _case_activity(case.pk, "case.status", {"case": case.pk, "status": "open"}, internal_only=False)
         return message
 
 
@@ -484,7 +473,7 @@ def do_edit_message(*, message: Message, editor: User, body: str) -> Message:
         plan = resolve_mentions(case=message.case, text=text, author_user=editor)
         _create_mentions(message, plan)
         message.mention_warnings = plan.warnings
-    _publish_after_commit(
+    _case_activity(
         message.case_id,
         "message.updated",
         {"case": message.case_id, "message": message.pk},
@@ -501,7 +490,7 @@ def do_delete_message(*, message: Message, actor: User) -> Message:
     MessageRevision.objects.create(message=message, body=message.body, edited_by=actor)
     message.deleted_at = timezone.now()
     message.save(update_fields=["deleted_at"])
-    _publish_after_commit(
+    _case_activity(
         message.case_id,
         "message.deleted",
         {"case": message.case_id, "message": message.pk},
@@ -533,7 +522,7 @@ def do_upload_document(
         uploaded_by_contact=uploaded_by_contact,
         internal_only=internal_only,
     )
-    _publish_after_commit(
+    _case_activity(
         case.pk, "document.created", {"case": case.pk, "document": document.pk}, internal_only=internal_only
     )
     return document
@@ -544,7 +533,7 @@ def do_mark_notification_read(*, notification: Notification) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
-        _notify_unread_count_after_commit([notification.user_id])
+        _notifications_changed([notification.user_id])
     return notification
 
 
@@ -552,5 +541,5 @@ def do_mark_notification_read(*, notification: Notification) -> Notification:
 def do_mark_all_notifications_read(*, user: User) -> int:
     count = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
     if count:
-        _notify_unread_count_after_commit([user.pk])
+        _notifications_changed([user.pk])
     return count

@@ -1,4 +1,4 @@
-"""Websocket routes: the live consumer for pages, plus the support widget's own routes."""
+"""Websocket route of the live consumer for pages (mounted with the others by casedesk/routing.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Any
 from django.urls import path
 
 from casedesk.live.consumers import LiveConsumer
-from casedesk.support.routing import websocket_urlpatterns as support_routes
 
 websocket_urlpatterns: list[Any] = [
     path("ws/live/", LiveConsumer.as_asgi()),
-    *support_routes,
 ]

@@ -20,8 +20,9 @@ from casedesk.accounts.models import Agency, Contact, User
 from casedesk.cases.actions import clean_body, do_post_message
 from casedesk.cases.models import MessageSource
 from casedesk.lib.errors import ActionError
+from casedesk.lib.events import emit
 from casedesk.support import bot
-from casedesk.support.live import publish_conversation_messages_on_commit
+from casedesk.support.events import ConversationChanged
 from casedesk.support.models import (
     HUMAN_STATES,
     Conversation,
@@ -92,9 +93,7 @@ def _add(conversation: Conversation, kind: str, body: str, **extra: object) -> C
 
 
 def _published(conversation: Conversation) -> None:
-    publish_conversation_messages_on_commit(
-        conversation.visitor_id, conversation.agency_id, str(conversation.public_id)
-    )
+    emit(ConversationChanged(conversation.visitor_id, conversation.agency_id, str(conversation.public_id)))
 
 
 def _clean_body(body: str) -> str:

@@ -33,9 +33,12 @@ from django.utils import timezone
 
 from casedesk.accounts.models import Agency, Client, Membership
 from casedesk.cases.actions import do_create_case, do_post_message
+from casedesk.cases.events import NotificationsChanged
 from casedesk.cases.models import Case, CaseSource, MessageSource, Notification, NotificationKind
 from casedesk.jobs import durable_task
 from casedesk.jobs.faults import fault_point
+from casedesk.lib.events import emit
+from casedesk.support.events import ConversationChanged
 from casedesk.support.models import (
     Conversation,
     ConversationState,
@@ -173,10 +176,8 @@ def escalate_conversation(conversation_id: int) -> int | None:
         _notify_team(conversation, case)
         fault_point("escalation.during_case_write", str(conversation_id))
         send_escalation_email.enqueue(conversation.pk)
-        from casedesk.support.live import publish_conversation_messages_on_commit
-
-        publish_conversation_messages_on_commit(
-            conversation.visitor_id, conversation.agency_id, str(conversation.public_id)
+        emit(
+            ConversationChanged(conversation.visitor_id, conversation.agency_id, str(conversation.public_id))
         )
     fault_point("escalation.after_case_write", str(conversation_id))
     return case.pk
@@ -271,12 +272,4 @@ def _notify_team(conversation: Conversation, case: Case) -> None:
             for user_id in user_ids
         ]
     )
-    from casedesk.live import publish as live_publish
-
-    def send() -> None:
-        for user_id in user_ids:
-            live_publish.publish_user_event(
-                user_id, "notification.created", {"kind": NotificationKind.SUPPORT}
-            )
-
-    transaction.on_commit(send)
+    emit(NotificationsChanged(user_ids=tuple(sorted(set(user_ids)))))

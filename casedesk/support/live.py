@@ -1,4 +1,4 @@
-"""Live events for the support widget and queue, sent after commit over the channel layer.
+"""Live events for the support widget and queue, sent over the channel layer after commit.
 
 Case threads use ``casedesk.live.publish``; conversations are not cases (a visitor is not a
 case contact), so their events travel on their own groups, named here and nowhere else. Every
@@ -12,7 +12,6 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +34,11 @@ def _send(group: str, payload: dict[str, Any]) -> None:
         logger.warning("Could not publish a support event to %s", group, exc_info=True)
 
 
-def publish_conversation_messages_on_commit(
-    visitor_id: int, agency_id: int, conversation_public_id: str
-) -> None:
-    """Tell the visitor's open widgets and the agency's queue that a conversation changed."""
+def publish_conversation_updated(visitor_id: int, agency_id: int, conversation_public_id: str) -> None:
+    """Tell the visitor's open widgets and the agency's queue that a conversation changed.
 
-    def send() -> None:
-        payload = {"event": "conversation.updated", "conversation": conversation_public_id}
-        _send(visitor_group(visitor_id), payload)
-        _send(agency_group(agency_id), payload)
-
-    transaction.on_commit(send)
+    Called after commit (``casedesk/support/subscribers.py`` subscribes it to ``ConversationChanged``).
+    """
+    payload = {"event": "conversation.updated", "conversation": conversation_public_id}
+    _send(visitor_group(visitor_id), payload)
+    _send(agency_group(agency_id), payload)

@@ -1,4 +1,4 @@
-"""Websocket routes of the support widget (included by casedesk/live/routing.py)."""
+"""Websocket routes of the support widget (mounted with the others by casedesk/routing.py)."""
 
 from __future__ import annotations
 
