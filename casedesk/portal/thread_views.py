@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages as flash
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,18 +27,9 @@ from casedesk.cases.message_html import messages_html
 from casedesk.cases.models import Case, CaseStatus, Message
 from casedesk.cases.threads import message_window, parse_cursor, with_thread_relations
 from casedesk.lib.errors import ActionError
+from casedesk.lib.http import answer_action
 
 CLOSED_NOTE_CLIENT = "This case is closed. If you reply, it will be reopened and the team will be told."
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def _error_json(error: ActionError) -> JsonResponse:
-    return JsonResponse(
-        {"error": error.message, "code": error.code, "field": error.field}, status=error.status
-    )
 
 
 def _client_viewer(request: HttpRequest) -> Viewer | None:
@@ -80,37 +70,46 @@ def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     case, contact = access_case_as_client(viewer, case_id)
     form = MessageForm(request.POST or None)
-    error: ActionError | None = None
-    if request.method == "POST":
-        form.is_valid()
-        try:
-            message = do_post_message(
-                case=case,
-                body=form.cleaned_data.get("body", ""),
-                author_user=viewer.user,
-                author_contact=contact,
-                files=request.FILES.getlist("files"),
-            )
-        except ActionError as exc:
-            if _wants_json(request):
-                return _error_json(exc)
-            error = exc
-        else:
-            if _wants_json(request):
-                return JsonResponse({"message": message.pk, "warnings": []}, status=201)
-            return redirect(reverse("portal:messages", args=[case.pk]) + f"#m{message.pk}")
-    window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
-    context = _context(
-        viewer,
-        case,
-        contact,
-        window=window,
-        messages_html=_messages_html(viewer, case, contact, window.messages),
-        form=form,
-        error=error,
-        active_tab="messages",
+
+    def page(error: ActionError | None = None) -> HttpResponse:
+        window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
+        context = _context(
+            viewer,
+            case,
+            contact,
+            window=window,
+            messages_html=_messages_html(viewer, case, contact, window.messages),
+            form=form,
+            error=error,
+            active_tab="messages",
+        )
+        return render(request, "portal/thread/page.html", context, status=error.status if error else 200)
+
+    if request.method != "POST":
+        return page()
+    form.is_valid()
+    return answer_action(
+        request,
+        lambda: do_post_message(
+            case=case,
+            body=form.cleaned_data.get("body", ""),
+            author_user=viewer.user,
+            author_contact=contact,
+            files=request.FILES.getlist("files"),
+        ),
+        json=_posted_json,
+        json_status=201,
+        then=_message_url,
+        refused=page,
     )
-    return render(request, "portal/thread/page.html", context, status=error.status if error else 200)
+
+
+def _posted_json(message: Message) -> dict[str, Any]:
+    return {"message": message.pk, "warnings": []}  # clients cannot mention, so no warnings
+
+
+def _message_url(message: Message) -> str:
+    return reverse("portal:messages", args=[message.case_id]) + f"#m{message.pk}"
 
 
 @require_GET
@@ -153,24 +152,25 @@ def edit_message(request: HttpRequest, case_id: int, message_id: int) -> HttpRes
     case, _contact = access_case_as_client(viewer, case_id)
     message = access_own_message(viewer, case, message_id)
     form = EditMessageForm(request.POST or None, initial={"body": message.body})
-    error: ActionError | None = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            assert viewer.user is not None  # access_own_message: the viewer is the author
-            message = do_edit_message(message=message, editor=viewer.user, body=form.cleaned_data["body"])
-        except ActionError as exc:
-            if _wants_json(request):
-                return _error_json(exc)
-            error = exc
-        else:
-            if _wants_json(request):
-                return JsonResponse({"message": message.pk, "warnings": []})
-            return redirect(reverse("portal:messages", args=[case.pk]) + f"#m{message.pk}")
-    return render(
+
+    def page(error: ActionError | None = None) -> HttpResponse:
+        return render(
+            request,
+            "portal/thread/edit.html",
+            {"case": case, "message": message, "form": form, "error": error, "active_tab": "messages"},
+            status=error.status if error else 200,
+        )
+
+    if request.method != "POST" or not form.is_valid():
+        return page()
+    editor = viewer.user
+    assert editor is not None  # access_own_message: the viewer is the author
+    return answer_action(
         request,
-        "portal/thread/edit.html",
-        {"case": case, "message": message, "form": form, "error": error, "active_tab": "messages"},
-        status=error.status if error else 200,
+        lambda: do_edit_message(message=message, editor=editor, body=form.cleaned_data["body"]),
+        json=_posted_json,
+        then=_message_url,
+        refused=page,
     )
 
 
@@ -181,17 +181,16 @@ def delete_message(request: HttpRequest, case_id: int, message_id: int) -> HttpR
         return redirect_to_login(request.get_full_path())
     case, _contact = access_case_as_client(viewer, case_id)
     message = access_own_message(viewer, case, message_id)
-    try:
-        assert viewer.user is not None  # access_own_message: the viewer is the author
-        do_delete_message(message=message, actor=viewer.user)
-    except ActionError as exc:
-        if _wants_json(request):
-            return _error_json(exc)
-        flash.error(request, exc.message)
-        return redirect(reverse("portal:messages", args=[case.pk]))
-    if _wants_json(request):
-        return JsonResponse({"deleted": message.pk})
-    return redirect(reverse("portal:messages", args=[case.pk]))
+    actor = viewer.user
+    assert actor is not None  # access_own_message: the viewer is the author
+    thread_url = reverse("portal:messages", args=[case.pk])
+    return answer_action(
+        request,
+        lambda: do_delete_message(message=message, actor=actor),
+        json=lambda deleted: {"deleted": deleted.pk},
+        then=lambda _: thread_url,
+        refused_url=thread_url,
+    )
 
 
 @require_GET

@@ -8,18 +8,17 @@ safe inline one (see ``casedesk.lib.files``).
 
 from __future__ import annotations
 
-from django.contrib import messages as flash
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.base import ContentFile
 from django.core.handlers.asgi import ASGIRequest
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
-from casedesk.accounts.access import viewer_from_request
+from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import (
     access_case_as_team,
     access_document,
@@ -28,10 +27,10 @@ from casedesk.cases.access import (
 )
 from casedesk.cases.actions import do_upload_document
 from casedesk.cases.forms import DocumentUploadForm
-from casedesk.cases.models import Document
-from casedesk.cases.views.thread import error_json, wants_json
+from casedesk.cases.models import Case, Document
 from casedesk.lib.errors import ActionError
 from casedesk.lib.files import file_response, kind_of, make_thumbnail
+from casedesk.lib.http import answer_action
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,26 +39,29 @@ def documents_page(request: HttpRequest, case_id: int) -> HttpResponse:
     if not viewer.is_authenticated_user and not viewer.magic_grants:
         return redirect_to_login(request.get_full_path())
     case = access_case_as_team(viewer, case_id)
-    error: ActionError | None = None
     if request.method == "POST":
         form = DocumentUploadForm(request.POST)
         form.is_valid()
-        try:
-            document = do_upload_document(
+        return answer_action(
+            request,
+            lambda: do_upload_document(
                 case=case,
                 upload=request.FILES.get("file"),
                 uploaded_by_user=viewer.user,
                 internal_only=bool(form.cleaned_data.get("internal_only")),
-            )
-        except ActionError as exc:
-            if wants_json(request):
-                return error_json(exc)
-            error = exc
-        else:
-            if wants_json(request):
-                return JsonResponse({"document": document.pk}, status=201)
-            flash.success(request, f"“{document.name}” was added to the case's documents.")
-            return redirect(reverse("cases:documents", args=[case.pk]))
+            ),
+            json=lambda document: {"document": document.pk},
+            json_status=201,
+            then=lambda _: reverse("cases:documents", args=[case.pk]),
+            success=lambda document: f"“{document.name}” was added to the case's documents.",
+            refused=lambda error: _documents_page(request, viewer, case, error),
+        )
+    return _documents_page(request, viewer, case)
+
+
+def _documents_page(
+    request: HttpRequest, viewer: Viewer, case: Case, error: ActionError | None = None
+) -> HttpResponse:
     documents = (
         visible_documents(viewer, case)
         .select_related("uploaded_by_user", "uploaded_by_contact", "message")

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import access_notification, unread_notification_count, visible_notifications
 from casedesk.cases.actions import do_mark_all_notifications_read, do_mark_notification_read
-from casedesk.cases.views.thread import wants_json
+from casedesk.lib.http import wants_json
 
 
 def _bell_viewer(request: HttpRequest) -> Viewer | None:

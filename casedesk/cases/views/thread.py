@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages as flash
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,16 +31,7 @@ from casedesk.cases.message_html import messages_html
 from casedesk.cases.models import Case, CaseStatus, Message
 from casedesk.cases.threads import ThreadWindow, message_window, parse_cursor, with_thread_relations
 from casedesk.lib.errors import ActionError
-
-
-def wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def error_json(error: ActionError) -> JsonResponse:
-    return JsonResponse(
-        {"error": error.message, "code": error.code, "field": error.field}, status=error.status
-    )
+from casedesk.lib.http import answer_action
 
 
 def _team_viewer(request: HttpRequest) -> Viewer | None:
@@ -84,33 +74,39 @@ def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     case = access_case_as_team(viewer, case_id)
     form = MessageForm(request.POST or None)
-    error: ActionError | None = None
-    if request.method == "POST":
-        form.is_valid()
-        data = form.cleaned_data
-        try:
-            message = do_post_message(
-                case=case,
-                body=data.get("body", ""),
-                author_user=viewer.user,
-                internal_only=bool(data.get("internal_only")),
-                files=request.FILES.getlist("files"),
-            )
-        except ActionError as exc:
-            if wants_json(request):
-                return error_json(exc)
-            error = exc
-        else:
-            if wants_json(request):
-                return JsonResponse(
-                    {"message": message.pk, "warnings": list(message.mention_warnings)}, status=201
-                )
-            for warning in message.mention_warnings:
-                flash.warning(request, warning)
-            return redirect(reverse("cases:messages", args=[case.pk]) + f"#m{message.pk}")
-    window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
-    context = thread_context(viewer, case, window, active_tab="messages", form=form, error=error)
-    return render(request, "cases/thread/page.html", context, status=error.status if error else 200)
+
+    def page(error: ActionError | None = None) -> HttpResponse:
+        window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
+        context = thread_context(viewer, case, window, active_tab="messages", form=form, error=error)
+        return render(request, "cases/thread/page.html", context, status=error.status if error else 200)
+
+    if request.method != "POST":
+        return page()
+    form.is_valid()
+    data = form.cleaned_data
+    return answer_action(
+        request,
+        lambda: do_post_message(
+            case=case,
+            body=data.get("body", ""),
+            author_user=viewer.user,
+            internal_only=bool(data.get("internal_only")),
+            files=request.FILES.getlist("files"),
+        ),
+        json=_posted_json,
+        json_status=201,
+        then=_message_url,
+        warnings=lambda message: message.mention_warnings,
+        refused=page,
+    )
+
+
+def _posted_json(message: Message) -> dict[str, Any]:
+    return {"message": message.pk, "warnings": list(message.mention_warnings)}
+
+
+def _message_url(message: Message) -> str:
+    return reverse("cases:messages", args=[message.case_id]) + f"#m{message.pk}"
 
 
 @require_GET
@@ -157,25 +153,25 @@ def edit_message(request: HttpRequest, case_id: int, message_id: int) -> HttpRes
     case = access_case_as_team(viewer, case_id)
     message = access_own_message(viewer, case, message_id)
     form = EditMessageForm(request.POST or None, initial={"body": message.body})
-    error: ActionError | None = None
-    if request.method == "POST" and form.is_valid() and viewer.user is not None:
-        try:
-            message = do_edit_message(message=message, editor=viewer.user, body=form.cleaned_data["body"])
-        except ActionError as exc:
-            if wants_json(request):
-                return error_json(exc)
-            error = exc
-        else:
-            if wants_json(request):
-                return JsonResponse({"message": message.pk, "warnings": list(message.mention_warnings)})
-            for warning in message.mention_warnings:
-                flash.warning(request, warning)
-            return redirect(reverse("cases:messages", args=[case.pk]) + f"#m{message.pk}")
-    return render(
+
+    def page(error: ActionError | None = None) -> HttpResponse:
+        return render(
+            request,
+            "cases/thread/edit.html",
+            {"case": case, "message": message, "form": form, "error": error, "active_tab": "messages"},
+            status=error.status if error else 200,
+        )
+
+    editor = viewer.user
+    if request.method != "POST" or not form.is_valid() or editor is None:
+        return page()
+    return answer_action(
         request,
-        "cases/thread/edit.html",
-        {"case": case, "message": message, "form": form, "error": error, "active_tab": "messages"},
-        status=error.status if error else 200,
+        lambda: do_edit_message(message=message, editor=editor, body=form.cleaned_data["body"]),
+        json=_posted_json,
+        then=_message_url,
+        warnings=lambda edited: edited.mention_warnings,
+        refused=page,
     )
 
 
@@ -186,18 +182,17 @@ def delete_message(request: HttpRequest, case_id: int, message_id: int) -> HttpR
         return redirect_to_login(request.get_full_path())
     case = access_case_as_team(viewer, case_id)
     message = access_own_message(viewer, case, message_id)
-    assert viewer.user is not None  # access_own_message: the viewer is the author
-    try:
-        do_delete_message(message=message, actor=viewer.user)
-    except ActionError as exc:
-        if wants_json(request):
-            return error_json(exc)
-        flash.error(request, exc.message)
-        return redirect(reverse("cases:messages", args=[case.pk]))
-    if wants_json(request):
-        return JsonResponse({"deleted": message.pk})
-    flash.success(request, "Message deleted. Its earlier text is kept in the case history.")
-    return redirect(reverse("cases:messages", args=[case.pk]))
+    actor = viewer.user
+    assert actor is not None  # access_own_message: the viewer is the author
+    thread_url = reverse("cases:messages", args=[case.pk])
+    return answer_action(
+        request,
+        lambda: do_delete_message(message=message, actor=actor),
+        json=lambda deleted: {"deleted": deleted.pk},
+        then=lambda _: thread_url,
+        success=lambda _: "Message deleted. Its earlier text is kept in the case history.",
+        refused_url=thread_url,
+    )
 
 
 @require_GET
