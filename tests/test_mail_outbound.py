@@ -18,10 +18,11 @@ from django_tasks_db.models import DBTaskResult
 from casedesk.accounts.models import MagicLink, hash_token
 from casedesk.cases.actions import do_add_contact_to_case, do_post_message, do_remove_contact_from_case
 from casedesk.cases.models import Message
+from casedesk.mail.addresses import token_from_address
 from casedesk.mail.emails import thread_root_id
 from casedesk.mail.models import OutboundEmail, ReplyToken, hash_reply_token
 from casedesk.mail.outbound import send_client_message_email, send_message_notifications
-from casedesk.mail.tokens import look_up_token, token_from_address
+from casedesk.mail.tokens import look_up_token
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db

@@ -3,32 +3,34 @@
 Apps register checks in a module named ``reconcile`` (``casedesk/<app>/reconcile.py``), which
 the reconciler imports on first run, or anywhere else that is imported at startup::
 
-    from casedesk.jobs.reconciler import StuckItem, register_check
+    from casedesk.jobs.reconciler import StuckItem, register_check, stuck_without_live_task
 
     def escalations_without_case() -> Iterator[StuckItem]:
-        for conversation in Conversation.objects.filter(state="escalating", case=None, ...):
-            yield StuckItem(
-                kind="support.escalate_conversation", key=str(conversation.pk),
-                tenant_id=conversation.agency_id, label=f"Conversation #{conversation.pk}",
-                url=conversation.get_absolute_url(), task=escalate_conversation,
-                args=[conversation.pk], reason="Marked escalating, but has no case and no task.",
-            )
+        return stuck_without_live_task(
+            escalate_conversation,  # the task that would finish them: task(conversation.pk)
+            Conversation.objects.filter(state="escalating", case=None, ...),
+            kind="support.escalate",
+            describe=lambda c: {"tenant_id": c.agency_id, "label": f"Conversation #{c.pk}"},
+        )
 
     register_check("support.escalating_without_case", escalations_without_case)
 
-A check should only report objects with no live task (READY or RUNNING); ``live_task_args``
-helps with that. Surfacing is idempotent: one *open* FailedJob per (check, key), enforced by
-a unique constraint, so running the reconciler every minute never piles up duplicates.
+A check should only report objects with no live task (READY or RUNNING). The usual check,
+"marked as waiting for task T, and no live T for it", is ``stuck_without_live_task``; checks of
+another shape can use ``live_task_args``. Surfacing is idempotent: one *open* FailedJob per
+(check, key), enforced by a unique constraint, so running the reconciler every minute never
+piles up duplicates.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django_tasks_db.compat import TaskResultStatus
@@ -39,6 +41,9 @@ from casedesk.jobs.models import FailedJob, FailedJobOrigin, FailedJobStatus
 logger = logging.getLogger("casedesk.jobs")
 
 RECONCILER_ERROR = "casedesk.jobs.StuckWork"
+ESCALATING_WITHOUT_TASK = "Marked escalating, but it has no case and no queued or running escalation task."
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass
@@ -85,6 +90,28 @@ def live_task_args(task_path: str) -> list[dict[str, Any]]:
             task_path=task_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
         ).values_list("args_kwargs", flat=True)
     )
+
+
+def stuck_without_live_task(
+    task: Any,
+    candidates: Iterable[M],
+    *,
+    kind: str,
+    describe: Callable[[M], dict[str, Any]],
+    reason: str = ESCALATING_WITHOUT_TASK,
+) -> Iterator[StuckItem]:
+    """Each of ``candidates`` (rows marked as waiting for ``task(row.pk)``) that has no live task.
+
+    Pass ``candidates`` as a lazy QuerySet: the live tasks are read first and the rows after, so
+    a task that finishes in between has already moved its row out of the candidates and cannot
+    be mistaken for stuck work. ``describe(row)`` gives the FailedJob's ``tenant_id``, ``label``
+    and ``url``.
+    """
+    live = {tuple(entry.get("args", [])) for entry in live_task_args(task.module_path)}
+    for row in candidates:
+        if (row.pk,) in live:
+            continue
+        yield StuckItem(kind=kind, key=str(row.pk), task=task, args=[row.pk], reason=reason, **describe(row))
 
 
 def _already_failed(item: StuckItem) -> bool:

@@ -17,7 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils.crypto import salted_hmac
+
+from casedesk.mail.addresses import thread_root_id
 
 # Our own mail carries this header; inbound mail that has it is our mail coming back.
 LOOP_HEADER = "X-Casedesk-Notification"
@@ -27,16 +28,6 @@ LOOP_HEADER = "X-Casedesk-Notification"
 class Link:
     label: str
     url: str
-
-
-def thread_root_id(case_id: int) -> str:
-    """A fixed Message-ID every notification of a case refers to, so mail clients thread them."""
-    return f"<case-{case_id}.{thread_root_signature(case_id)}.thread@{settings.INBOUND_EMAIL_DOMAIN}>"
-
-
-def thread_root_signature(case_id: int) -> str:
-    """Keyed with SECRET_KEY so that nobody can aim mail at a case by guessing its id."""
-    return salted_hmac("casedesk.mail.thread_root", str(case_id)).hexdigest()[:20]
 
 
 def _from_address(display_name: str) -> str:

@@ -41,13 +41,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
 from casedesk.accounts.models import Contact
 from casedesk.cases.models import Case, CaseContact, MessageSource
 from casedesk.jobs import durable_task
 from casedesk.lib.errors import ActionError
 from casedesk.mail import emails
+from casedesk.mail.addresses import case_id_from_thread_root, is_ours, token_from_address
 from casedesk.mail.models import (
     EmailKind,
     InboundEmail,
@@ -58,7 +58,7 @@ from casedesk.mail.models import (
     ReplyToken,
 )
 from casedesk.mail.replyparse import ParsedReply, extract_reply, extract_reply_from_html, unflow
-from casedesk.mail.tokens import look_up_token, token_from_address
+from casedesk.mail.tokens import look_up_token
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,6 @@ AGENCY_LIMIT_PER_HOUR = int(getattr(settings, "INBOUND_AGENCY_LIMIT_PER_HOUR", 2
 BOUNCES_PER_ADDRESS_PER_HOUR = 5
 
 _SUBJECT_TAG = re.compile(r"\[case-(\d{1,9})\]", re.IGNORECASE)
-_THREAD_ROOT = re.compile(r"^<case-(\d+)\.([0-9a-f]{20})\.thread@(.+)>$")
 
 BOUNCE_REASONS = {
     "unknown": (
@@ -234,9 +233,8 @@ def extract_attachments(message: EmailMessage) -> list[Attachment]:
 
 def automated_reason(row: InboundEmail, message: EmailMessage) -> tuple[str, str] | None:
     """(status, reason) when the mail is automatic or our own coming back; None for a person's mail."""
-    domain = settings.INBOUND_EMAIL_DOMAIN.lower()
     message_id = _header(message, "Message-ID")
-    if _header(message, emails.LOOP_HEADER) or message_id.lower().rstrip(">").endswith("@" + domain):
+    if _header(message, emails.LOOP_HEADER) or (message_id and is_ours(message_id)):
         return InboundStatus.LOOP, "Our own notification came back."
     if message.get_content_type() == "multipart/report":
         return InboundStatus.AUTOMATED, "Delivery status report (bounce)."
@@ -317,13 +315,9 @@ def route(row: InboundEmail, message: EmailMessage, sender: str) -> Route:
             )
             if sent is not None:
                 return Route(rule, sent.case, sent.contact)
-            root = _THREAD_ROOT.match(message_id)
-            if (
-                root
-                and root.group(3).lower() == settings.INBOUND_EMAIL_DOMAIN.lower()
-                and constant_time_compare(root.group(2), emails.thread_root_signature(int(root.group(1))))
-            ):
-                case = Case.objects.filter(pk=int(root.group(1))).first()
+            root_case_id = case_id_from_thread_root(message_id)
+            if root_case_id is not None:
+                case = Case.objects.filter(pk=root_case_id).first()
                 if case is not None:
                     return Route(rule, case, None)
     tag = _SUBJECT_TAG.search(_header(message, "Subject"))
@@ -576,7 +570,7 @@ def post_inbound(
 
 def _bounce(row: InboundEmail, key: str) -> None:
     _finish(row, InboundStatus.BOUNCED, BOUNCE_REASONS[key])
-    if row.from_address and not row.from_address.endswith("@" + settings.INBOUND_EMAIL_DOMAIN.lower()):
+    if row.from_address and not is_ours(row.from_address):
         send_bounce_email.enqueue(row.pk)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from casedesk.accounts.models import Agency, Contact
 from casedesk.cases.models import Case, Message, Notification
+from casedesk.mail.addresses import reply_address
 
 REPLY_TOKEN_TTL_DAYS = 180
 
@@ -73,7 +74,7 @@ class ReplyToken(models.Model):
 
     @property
     def address(self) -> str:
-        return f"reply+{self.raw_token}@{settings.INBOUND_EMAIL_DOMAIN}"
+        return reply_address(self.raw_token)
 
     @property
     def is_expired(self) -> bool:

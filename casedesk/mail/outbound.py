@@ -41,7 +41,7 @@ from casedesk.accounts.models import Contact, MagicLink, Membership, User, hash_
 from casedesk.cases.access import client_visible_attachments, is_client_visible
 from casedesk.cases.models import Case, CaseContact, Document, Message, Notification
 from casedesk.jobs import durable_task
-from casedesk.mail import emails
+from casedesk.mail import addresses, emails
 from casedesk.mail.models import EmailKind, OutboundEmail, ReplyToken
 from casedesk.mail.tokens import issue_reply_token
 
@@ -133,11 +133,6 @@ def _magic_link_urls(contacts: list[Contact], case: Case) -> dict[int, str]:
     return urls
 
 
-def _message_id(key: str) -> str:
-    safe = key.replace(":", ".")
-    return f"<{safe}.{timezone.now().strftime('%Y%m%d%H%M%S')}@{settings.INBOUND_EMAIL_DOMAIN}>"
-
-
 # --- Scheduling (inside the posting transaction) ------------------------------------------------
 
 
@@ -185,7 +180,7 @@ def _describe_notification(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dic
 
 def _record(key: str, **fields: Any) -> OutboundEmail:
     row, _ = OutboundEmail.objects.get_or_create(
-        idempotency_key=key, defaults={"rfc_message_id": _message_id(key), **fields}
+        idempotency_key=key, defaults={"rfc_message_id": addresses.message_id(key), **fields}
     )
     return row
 
@@ -303,7 +298,7 @@ def _send_all(outgoing: list[_Outgoing]) -> None:
     if not outgoing:
         return
     for item in outgoing:
-        item.row.rfc_message_id = _message_id(item.row.idempotency_key)
+        item.row.rfc_message_id = addresses.message_id(item.row.idempotency_key)
         item.row.attempts = 1
         item.email = item.build(item.row.rfc_message_id)
         item.row.subject = item.email.subject[:300]

@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from casedesk.mail.addresses import is_ours
 from casedesk.mail.models import InboundSource
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,7 @@ class InboundHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
-        domain = address.rsplit("@", 1)[-1].lower().strip(">")
-        if domain != settings.INBOUND_EMAIL_DOMAIN.lower():
+        if not is_ours(address):
             return "550 5.1.1 This server only accepts replies to casedesk conversations."
         envelope.rcpt_tos.append(address)
         return "250 OK"

@@ -5,11 +5,9 @@ See ``ReplyToken`` for how the raw token is derived and why only its hash is sto
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.conf import settings
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models.expressions import Col
 from django.utils import timezone
@@ -17,8 +15,6 @@ from django.utils import timezone
 from casedesk.accounts.models import Contact
 from casedesk.cases.models import Case, CaseContact
 from casedesk.mail.models import ReplyToken, hash_reply_token
-
-_ADDRESS = re.compile(r"^reply\+(?P<token>[a-z0-9]{8,64})@(?P<domain>.+)$", re.IGNORECASE)
 
 
 def issue_reply_token(*, contact: Contact, case: Case) -> ReplyToken:
@@ -55,16 +51,6 @@ def revoke_reply_tokens(*, case: Case, contact: Contact) -> None:
     ReplyToken.objects.filter(case=case, contact=contact, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-
-
-def token_from_address(address: str) -> str | None:
-    """The token in ``reply+<token>@<our inbound domain>``, or None for any other address."""
-    match = _ADDRESS.match(address.strip().strip("<>"))
-    if match is None:
-        return None
-    if match.group("domain").lower() != settings.INBOUND_EMAIL_DOMAIN.lower():
-        return None
-    return match.group("token").lower()
 
 
 TokenState = Literal["valid", "unknown", "expired", "revoked", "not_on_case"]

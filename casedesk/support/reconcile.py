@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from casedesk.jobs.reconciler import StuckItem, live_task_args, register_check
+from casedesk.jobs.reconciler import StuckItem, register_check, stuck_without_live_task
 from casedesk.support.escalation import escalate_conversation
 from casedesk.support.models import Conversation, ConversationState
 
@@ -22,25 +22,18 @@ GRACE = timedelta(minutes=2)
 
 
 def conversations_stuck_escalating() -> Iterator[StuckItem]:
-    # Live tasks first, then conversations: a task that finishes in between has written the
-    # case by then, so it cannot be mistaken for stuck work.
-    live = {tuple(entry.get("args", [])) for entry in live_task_args(escalate_conversation.module_path)}
-    stuck = Conversation.objects.filter(
-        state=ConversationState.ESCALATING, case__isnull=True, escalated_at__lt=timezone.now() - GRACE
-    ).select_related("visitor")
-    for conversation in stuck:
-        if (conversation.pk,) in live:
-            continue
-        yield StuckItem(
-            kind="support.escalate",
-            key=str(conversation.pk),
-            task=escalate_conversation,
-            args=[conversation.pk],
-            tenant_id=conversation.agency_id,
-            label=f"Support chat #{conversation.pk} from {conversation.visitor.display_name}",
-            url=reverse("support:conversation", args=[conversation.pk]),
-            reason="Marked escalating, but it has no case and no queued or running escalation task.",
-        )
+    return stuck_without_live_task(
+        escalate_conversation,
+        Conversation.objects.filter(
+            state=ConversationState.ESCALATING, case__isnull=True, escalated_at__lt=timezone.now() - GRACE
+        ).select_related("visitor"),
+        kind="support.escalate",
+        describe=lambda conversation: {
+            "tenant_id": conversation.agency_id,
+            "label": f"Support chat #{conversation.pk} from {conversation.visitor.display_name}",
+            "url": reverse("support:conversation", args=[conversation.pk]),
+        },
+    )
 
 
 register_check("support.escalating_without_case", conversations_stuck_escalating)
