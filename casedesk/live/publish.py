@@ -1,6 +1,6 @@
 """The one helper that sends live events to browsers.
 
-Callers publish *after commit* (``transaction.on_commit``; the ``do_*`` actions do this), so
+Callers publish *after commit* (``casedesk/live/subscribers.py``, subscribed to the domain's events), so
 a browser never hears about a row it cannot read yet. Events carry ids only; pages fetch
 the content through the same access-checked views they render with.
 
