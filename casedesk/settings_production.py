@@ -18,6 +18,10 @@ from casedesk.settings import CACHES, env_bool
 
 DEBUG = False
 DEMO_MODE = False
+# The base settings pick the dev mailbox (which captures mail instead of sending it) when
+# CASEDESK_DEMO is set; production sends real mail unless EMAIL_BACKEND says otherwise.
+if "EMAIL_BACKEND" not in os.environ:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 SECRET_KEY = os.environ["SECRET_KEY"]
 if "redis" not in CACHES["default"]["BACKEND"].lower():
     # Sign-in throttling and the widget's rate limits count in the cache: per-process memory

@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from casedesk.cases.models import Case  # accounts sits below cases: types only
 
 INVITATION_TTL_DAYS = 7
-# A contact asking for fresh links again and again gets at most one email per this many seconds.
-FRESH_LINK_MIN_INTERVAL_SECONDS = 60
 
 
 # --- Magic links ------------------------------------------------------------------------------
@@ -54,18 +52,21 @@ def magic_link_url(token: str) -> str:
 
 
 @transaction.atomic
-def do_issue_magic_link(*, contact: Contact, case: Case, token: str | None = None) -> IssuedMagicLink:
+def do_issue_magic_link(
+    *, contact: Contact, case: Case, token: str | None = None, derived: bool = False
+) -> IssuedMagicLink:
     """Issue a link that lets ``contact`` into ``case`` (and only that case) for MAGIC_LINK_TTL_SECONDS.
 
     Returns the link row, the raw token and the absolute URL to put in an email; the raw token is
-    not stored anywhere. Raises ActionError when the contact is not on the case.
+    not stored anywhere (``derived=True``: it can be derived again from the row with SECRET_KEY,
+    for a durable email task). Raises ActionError when the contact is not on the case.
     """
     if not contact_is_on_case(contact.pk, case.pk):
         raise ActionError(
             f"{contact.name} is not on this case; add them to the case before sending them a link.",
             code="not_on_case",
         )
-    link, raw = MagicLink.issue(contact, case, token=token)
+    link, raw = MagicLink.issue(contact, case, token=token, derived=derived)
     return IssuedMagicLink(link=link, token=raw, url=magic_link_url(raw))
 
 
@@ -74,36 +75,38 @@ def do_record_magic_link_use(*, link: MagicLink) -> None:
 
 
 @transaction.atomic
-def do_send_fresh_magic_link(*, token: str, email: str) -> bool:
-    """Email a fresh link for the case an expired, revoked or lost link was for.
+def do_continue_magic_link(*, link: MagicLink, browser_secret: str | None) -> str | None:
+    """Let the browser holding ``browser_secret`` (its ``casedesk_browser`` cookie, if any) in.
 
-    Sends only when ``email`` is the address of the link's contact and the contact is still on
-    the case. The caller shows the same answer whatever happens, so nobody learns whether an
-    address or a link exists; the return value (True when an email goes out) is for tests.
+    The first browser to continue is bound to the link: the SHA-256 of its secret is stored on
+    the row, by a conditional UPDATE, so of two browsers continuing at once exactly one wins. A
+    browser without a secret gets a new random one. Returns the secret the browser must keep
+    (set it as its cookie), or None when the link is bound to another browser. Records the use.
     """
-    old = MagicLink.objects.select_related("contact", "case", "case__agency").filter(
-        token_hash=hash_token(token)
+    secret = browser_secret or new_token()
+    secret_hash = hash_token(secret)
+    now = timezone.now()
+    bound_now = MagicLink.objects.filter(pk=link.pk, browser_hash="").update(
+        browser_hash=secret_hash, bound_at=now, last_used_at=now
     )
-    link = old.first()
-    if link is None or link.contact.email.strip().lower() != email.strip().lower():
-        return False
-    contact, case = link.contact, link.case
-    if not contact_is_on_case(contact.pk, case.pk):
-        return False
-    recent = timezone.now() - timedelta(seconds=FRESH_LINK_MIN_INTERVAL_SECONDS)
-    if MagicLink.objects.filter(contact=contact, case=case, created_at__gt=recent).exists():
-        return False
-    issued = do_issue_magic_link(contact=contact, case=case)
-    transaction.on_commit(
-        lambda: emails.send_magic_link_email(
-            to=contact.email,
-            contact_name=contact.name,
-            agency_name=case.agency.name,
-            case_title=case.title,
-            url=issued.url,
-        )
+    if not bound_now:
+        current = MagicLink.objects.only("browser_hash").get(pk=link.pk)
+        if not current.is_bound_to(secret):
+            return None
+        MagicLink.objects.filter(pk=link.pk).update(last_used_at=now)
+    return secret
+
+
+@transaction.atomic
+def do_revoke_magic_link(*, link: MagicLink, actor: User) -> bool:
+    """Revoke a contact's link to a case; the browser it let in loses the case at its next request
+    (``cases.access`` checks the link on every request). ``actor`` must be on the case's agency's
+    team. Returns False when the link was already revoked (nothing changed)."""
+    if not Membership.objects.filter(agency_id=link.case.agency_id, user=actor, is_active=True).exists():
+        raise ActionError("Only the agency's team can revoke a client's links.", code="forbidden", status=403)
+    return bool(
+        MagicLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     )
-    return True
 
 
 # --- Agency settings ----------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from base64 import urlsafe_b64encode
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 if TYPE_CHECKING:
     from casedesk.cases.models import Case
@@ -169,16 +172,34 @@ class MagicLinkQuerySet(models.QuerySet["MagicLink"]):
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
+def derived_magic_token(salt: str) -> str:
+    """The raw token of a link issued with ``token_salt``: 256 bits keyed with SECRET_KEY.
+
+    Lets a durable email task (which takes ids, never secrets) rebuild the link it must send,
+    while a copy of the database alone still cannot produce a working link.
+    """
+    digest = salted_hmac("casedesk.accounts.magic_link_salt", salt, algorithm="sha256").digest()
+    return urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 class MagicLink(models.Model):
     """A single-case way in for a contact without portal access.
 
     The raw token is never stored; ``token_hash`` is its SHA-256. Scoped to one contact and one
     case, it expires and can be revoked; removing the contact from the case revokes it.
+
+    The first browser to continue is bound to the link: ``browser_hash`` is the SHA-256 of a
+    random secret kept in that browser's ``casedesk_browser`` cookie (HttpOnly, SameSite=Lax).
+    Another browser with the same link is offered a fresh link by email instead of the case.
     """
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="magic_links")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="magic_links")
     token_hash = models.CharField(max_length=64, unique=True)
+    # Set for links whose token is derived (``derived_magic_token``) so a task can email them.
+    token_salt = models.CharField(max_length=32, blank=True, default="")
+    browser_hash = models.CharField(max_length=64, blank=True, default="")
+    bound_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -190,26 +211,48 @@ class MagicLink(models.Model):
         return f"magic link for {self.contact_id} on case {self.case_id}"
 
     @classmethod
-    def issue(cls, contact: Contact, case: Case, token: str | None = None) -> tuple[MagicLink, str]:
+    def issue(
+        cls, contact: Contact, case: Case, token: str | None = None, *, derived: bool = False
+    ) -> tuple[MagicLink, str]:
         """Create a link and return it with the raw token (shown once, in the email).
 
         ``token`` is passed by callers that derive a secret token with SECRET_KEY (HMAC) instead of
         fresh randomness: the demo data command, so it prints the same working link on every run,
         and notification email (``mail.outbound``), which reuses one link per contact, case and
-        hour. Everything else gets fresh randomness. Only the token's hash is stored either way.
+        hour. ``derived=True`` derives the token from a random salt stored on the row, for links
+        a durable task emails (``derived_token``). Only the token's hash is stored either way.
         """
-        token = token or new_token()
+        salt = secrets.token_hex(16) if derived else ""
+        token = derived_magic_token(salt) if derived else (token or new_token())
         link = cls.objects.create(
             contact=contact,
             case=case,
             token_hash=hash_token(token),
+            token_salt=salt,
             expires_at=timezone.now() + timedelta(seconds=settings.MAGIC_LINK_TTL_SECONDS),
         )
         return link, token
 
     @property
+    def derived_token(self) -> str | None:
+        """The raw token of a link issued with ``derived=True``; None for any other link."""
+        return derived_magic_token(self.token_salt) if self.token_salt else None
+
+    @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def is_bound(self) -> bool:
+        return bool(self.browser_hash)
+
+    def is_bound_to(self, browser_secret: str | None) -> bool:
+        """Whether the browser holding ``browser_secret`` is the one this link is bound to."""
+        return bool(
+            self.browser_hash
+            and browser_secret
+            and hmac.compare_digest(self.browser_hash, hash_token(browser_secret))
+        )
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):

@@ -35,6 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("magic/<str:token>/", views.magic_link, name="magic"),
     path("magic/<str:token>/fresh/", views.magic_link_fresh, name="magic_fresh"),
+    path("magic/<str:token>/resend/", views.magic_link_resend, name="magic_resend"),
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path("agency/", views.switch_agency, name="switch_agency"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from casedesk.accounts.access import (
 from casedesk.accounts.forms import AcceptInvitationForm, FreshMagicLinkForm, SignInForm
 from casedesk.accounts.models import MagicLink, User, contact_is_on_case
 from casedesk.lib.errors import ActionError
+from casedesk.mail import actions as mail_actions
 
 
 class SignInView(auth_views.LoginView):
@@ -104,12 +106,48 @@ def portal_case_url(case_id: int) -> str:
         return reverse("portal:detail", args=[case_id])
 
 
+# The browser's binding secret for magic links (see MagicLink): HttpOnly, SameSite=Lax, sent only
+# to the magic-link pages, kept for a year (Chromium caps cookie lifetimes at 400 days).
+BROWSER_COOKIE = "casedesk_browser"
+BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600
+BROWSER_COOKIE_PATH = "/accounts/magic/"
+_BROWSER_SECRET = re.compile(r"[A-Za-z0-9_-]{32,128}\Z")
+
+
+def _browser_secret(request: HttpRequest) -> str | None:
+    value = request.COOKIES.get(BROWSER_COOKIE, "")
+    return value if _BROWSER_SECRET.match(value) else None
+
+
+def _set_browser_secret(response: HttpResponse, secret: str) -> None:
+    response.set_cookie(
+        BROWSER_COOKIE,
+        secret,
+        max_age=BROWSER_COOKIE_MAX_AGE,
+        path=BROWSER_COOKIE_PATH,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _other_browser(request: HttpRequest, link: MagicLink, token: str) -> HttpResponse:
+    """The link was opened in another browser first: offer a fresh link by email instead."""
+    return _no_referrer(
+        render(request, "accounts/magic_other_browser.html", {"link": link, "token": token}, status=403)
+    )
+
+
 @csrf_exempt  # checked by _csrf_protect_null_origin instead (see _NullOriginCsrfMiddleware)
 @never_cache
 @_csrf_protect_null_origin
 def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a Continue button and leaves the token alone (mail scanners follow GETs);
-    POST exchanges the token for a grant in this browser's session and drops it from the URL."""
+    POST exchanges the token for a grant in this browser's session and drops it from the URL.
+
+    The first browser to continue is bound to the link (``do_continue_magic_link``); the same
+    browser may continue again, any other gets the "email me a fresh link" page, on GET too.
+    """
     link = magic_link_for_token(token)
     if not _link_is_live(link):
         return _no_referrer(
@@ -121,8 +159,14 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
             )
         )
     assert link is not None
+    browser_secret = _browser_secret(request)
+    if link.is_bound and not link.is_bound_to(browser_secret):
+        return _other_browser(request, link, token)
     if request.method != "POST":
         return _no_referrer(render(request, "accounts/magic_continue.html", {"link": link, "token": token}))
+    secret = actions.do_continue_magic_link(link=link, browser_secret=browser_secret)
+    if secret is None:  # another browser continued a moment ago
+        return _other_browser(request, link, token)
     grants = [
         g
         for g in request.session.get(MAGIC_GRANTS_SESSION_KEY, [])
@@ -132,8 +176,9 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     # A new session key at every change of privilege (session fixation).
     request.session.cycle_key()
     request.session[MAGIC_GRANTS_SESSION_KEY] = grants
-    actions.do_record_magic_link_use(link=link)
-    return _no_referrer(redirect(portal_case_url(link.case_id)))
+    response = redirect(portal_case_url(link.case_id))
+    _set_browser_secret(response, secret)
+    return _no_referrer(response)
 
 
 @csrf_exempt  # checked by _csrf_protect_null_origin instead (see _NullOriginCsrfMiddleware)
@@ -149,8 +194,28 @@ def magic_link_fresh(request: HttpRequest, token: str) -> HttpResponse:
         )
     if refused := throttle.refuse_or_count(request, "magic-link", form.cleaned_data["email"]):
         return _no_referrer(refused)
-    actions.do_send_fresh_magic_link(token=token, email=form.cleaned_data["email"])
+    link = magic_link_for_token(token)
+    if link is not None:
+        mail_actions.do_send_fresh_magic_link(link=link, confirm_email=form.cleaned_data["email"])
     return _no_referrer(render(request, "accounts/magic_sent.html", {"email": form.cleaned_data["email"]}))
+
+
+@csrf_exempt  # checked by _csrf_protect_null_origin instead (see _NullOriginCsrfMiddleware)
+@never_cache
+@require_POST
+@_csrf_protect_null_origin
+def magic_link_resend(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Email me a fresh link" from a browser the link is not bound to. The fresh link goes to the
+    contact's own address (nothing is typed in), so only the contact can open it. Same page
+    whatever happened."""
+    link = magic_link_for_token(token)
+    if _link_is_live(link):
+        assert link is not None
+        # The magic-link request rule of the fresh-link form, counted on the contact's address.
+        if refused := throttle.refuse_or_count(request, "magic-link", link.contact.email):
+            return _no_referrer(refused)
+        mail_actions.do_send_fresh_magic_link(link=link)
+    return _no_referrer(render(request, "accounts/magic_sent.html", {"email": ""}))
 
 
 @require_POST

@@ -329,3 +329,24 @@ def unread_notifications(user_id: int) -> QuerySet[Notification]:
 def unread_notification_count(user_id: int) -> int:
     """The bell's figure; one query."""
     return unread_notifications(user_id).count()
+
+
+def active_magic_links(viewer: Viewer, case: Case) -> QuerySet[MagicLink]:
+    """The case's usable magic links (not revoked, not expired), for its team only; clients and
+    everyone else get none. Call with a case from ``access_case_as_team``."""
+    if not is_team_for_case(viewer, case):
+        return MagicLink.objects.none()
+    return MagicLink.objects.usable().filter(case=case)
+
+
+def access_magic_link_as_team(viewer: Viewer, case: Case, link_id: int | str) -> MagicLink:
+    """One active magic link of ``case`` (to revoke it); a link of another case is the same 404."""
+    try:
+        pk = int(link_id)
+    except (TypeError, ValueError):
+        raise Http404("No such link.") from None
+    link = active_magic_links(viewer, case).filter(pk=pk).first()
+    if link is None:
+        raise Http404("No such link.")
+    link.case = case
+    return link

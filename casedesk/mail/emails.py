@@ -272,3 +272,22 @@ def attachment_too_large(
             "limit": limit,
         },
     )
+
+
+def fresh_magic_link(
+    *, to: str, message_id: str, contact_name: str, agency_name: str, case_title: str, url: str
+) -> EmailMultiAlternatives:
+    """A fresh link to a case, asked for by its contact (their old one expired or is bound to
+    another browser). Sent only to the contact's own address."""
+    return _build(
+        "fresh-magic-link",
+        to=to,
+        message_id=message_id,
+        from_name=agency_name,
+        context={
+            "contact_name": contact_name,
+            "agency_name": agency_name,
+            "case_title": case_title,
+            "url": url,
+        },
+    )

@@ -91,6 +91,7 @@ class EmailKind(models.TextChoices):
     TEAM_MENTION = "team_mention", "Mention (to a team member)"
     BOUNCE = "bounce", "Reply not posted (to the sender)"
     ATTACHMENT_TOO_LARGE = "attachment_too_large", "Attachment too large (to the sender)"
+    FRESH_MAGIC_LINK = "fresh_magic_link", "Fresh link to a case (to a contact)"
 
 
 class OutboundEmail(models.Model):
@@ -202,7 +203,11 @@ class InboundEmail(models.Model):
 
 
 class CapturedEmail(models.Model):
-    """Outbound mail caught by the dev mailbox backend (demo/debug only)."""
+    """Outbound mail caught by the dev mailbox backend (demo/debug only).
+
+    ``agency`` and ``recipient_user`` say whose mail it is, worked out when it is captured (see
+    ``casedesk.mail.devmailbox``); ``casedesk.mail.access.visible_captured_emails`` reads them.
+    """
 
     from_address = models.CharField(max_length=320)
     to_addresses = models.JSONField(default=list)
@@ -213,6 +218,13 @@ class CapturedEmail(models.Model):
     html = models.TextField(blank=True)
     raw = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The agency the mail was sent for (from its OutboundEmail record); None for personal mail
+    # such as a password reset, which only its recipient (and platform staff) may read.
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The account the mail was addressed to, when there is one (a portal client, a teammate).
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"captured mail to {', '.join(self.to_addresses)}: {self.subject}"

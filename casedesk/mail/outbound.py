@@ -518,3 +518,49 @@ def send_mention_email(notification_id: int) -> None:
         settings_url=notification_settings_url(),
     )
     deliver(row, email)
+
+
+def _describe_magic_link(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    link = MagicLink.objects.select_related("case").filter(pk=int(args[0]) if args else 0).first()
+    if link is None:
+        return {"tenant_id": None, "label": "Fresh link email", "url": ""}
+    return {
+        "tenant_id": link.case.agency_id,
+        "label": f"Fresh link email on {link.case.reference}",
+        "url": reverse("cases:detail", args=[link.case_id]),
+    }
+
+
+@durable_task(kind="mail.fresh_magic_link", queue="mail", max_attempts=8, describe=_describe_magic_link)
+def send_fresh_magic_link_email(link_id: int) -> None:
+    """Email a fresh magic link (issued with ``derived=True``) to its contact's own address. Idempotent.
+
+    The raw token never travels through the queue: it is derived again from the row with
+    SECRET_KEY. Re-checked at send time: a link revoked or expired since, or a contact who left
+    the case, gets no mail.
+    """
+    link = MagicLink.objects.select_related("contact", "case", "case__agency").filter(pk=link_id).first()
+    if link is None or link.derived_token is None or not link.is_usable:
+        return
+    contact, case = link.contact, link.case
+    if not CaseContact.objects.filter(case=case, contact=contact).exists():
+        return
+    row = _record(
+        f"fresh_magic_link:{link.pk}",
+        kind=EmailKind.FRESH_MAGIC_LINK,
+        agency_id=case.agency_id,
+        case=case,
+        contact=contact,
+        to_address=contact.email,
+    )
+    if row.sent_at is not None:
+        return
+    email = emails.fresh_magic_link(
+        to=row.to_address,
+        message_id=row.rfc_message_id,
+        contact_name=contact.name,
+        agency_name=case.agency.name,
+        case_title=case.title,
+        url=magic_link_url(link.derived_token),
+    )
+    deliver(row, email)

@@ -116,27 +116,41 @@ def original_email(request: HttpRequest, message_id: int) -> HttpResponse:
 # --- Dev mailbox (demo/debug only) -----------------------------------------------------------------
 
 
+def dev_mailbox_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Off outside demo/debug mode (404 for everyone, before anything else); then like every
+    account page: nobody signed in → the sign-in page, a magic-link session → 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not access.dev_mailbox_enabled():
+            raise Http404("Not found.")
+        return signed_in(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
+@dev_mailbox_page
 def dev_mailbox(request: HttpRequest) -> HttpResponse:
-    access.access_dev_mailbox(viewer_from_request(request))
-    captured = CapturedEmail.objects.defer("raw", "html").order_by("-created_at")[:100]
-    return render(request, "mail/dev_mailbox.html", {"captured": captured})
+    viewer = viewer_from_request(request)
+    captured = access.visible_captured_emails(viewer).defer("raw", "html").order_by("-created_at")[:100]
+    return render(
+        request,
+        "mail/dev_mailbox.html",
+        {"captured": captured, "sees_everything": viewer.is_platform_staff},
+    )
 
 
+@dev_mailbox_page
 def dev_mailbox_detail(request: HttpRequest, captured_id: int) -> HttpResponse:
-    access.access_dev_mailbox(viewer_from_request(request))
-    item = CapturedEmail.objects.filter(pk=captured_id).defer("raw").first()
-    if item is None:
-        raise Http404("No such email.")
+    item = access.access_captured_email(viewer_from_request(request), captured_id)
     form = DevReplyForm(initial={"body": "Thanks, that works for us."})
     return render(request, "mail/dev_mailbox_detail.html", {"item": item, "form": form})
 
 
+@dev_mailbox_page
 def dev_mailbox_html(request: HttpRequest, captured_id: int) -> HttpResponse:
     """The captured HTML, served sandboxed (no scripts, no same-origin) for the preview frame."""
-    access.access_dev_mailbox(viewer_from_request(request))
-    item = CapturedEmail.objects.filter(pk=captured_id).only("html").first()
-    if item is None:
-        raise Http404("No such email.")
+    item = access.access_captured_email(viewer_from_request(request), captured_id)
     response = HttpResponse(item.html or "<p>(no HTML part)</p>", content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = (
         "sandbox allow-popups allow-popups-to-escape-sandbox; script-src 'none'"
@@ -173,13 +187,18 @@ def build_reply(
     return reply
 
 
+@dev_mailbox_page
 @require_POST
 def dev_mailbox_reply(request: HttpRequest, captured_id: int) -> HttpResponse:
-    """Send a reply as the recipient, over real SMTP, to the built-in inbound server."""
-    access.access_dev_mailbox(viewer_from_request(request))
-    item = CapturedEmail.objects.filter(pk=captured_id).defer("raw").first()
-    if item is None:
-        raise Http404("No such email.")
+    """Send a reply as the recipient, over real SMTP, to the built-in inbound server.
+
+    Only on mail the viewer may see (checked again here, whatever the form said), and only as
+    that mail's recipient to its own Reply-To address: the inbound pipeline then applies its
+    usual checks (reply token, sender, loops, rate limits) as for any other email.
+    """
+    item = access.access_captured_email(viewer_from_request(request), captured_id)
+    if not item.reply_to:
+        raise Http404("This email has no reply address.")
     form = DevReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "mail/dev_mailbox_detail.html", {"item": item, "form": form}, status=400)

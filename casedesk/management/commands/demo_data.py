@@ -467,7 +467,7 @@ class Command(BaseCommand):
         self._case(agency, spec, users, {contact_email: contact}, tally)
 
     def _demo_magic_link(self, agency: Agency, contact: Contact) -> str:
-        """The same working link on every run; a new one only when the old one stopped working."""
+        """The same working link on every run; a new one once the old one stopped working or was used."""
         case = (
             Case.objects.filter(agency=agency, case_contacts__contact=contact).order_by("-updated_at").first()
         )
@@ -478,7 +478,7 @@ class Command(BaseCommand):
             if link is None:
                 issued: IssuedMagicLink = do_issue_magic_link(contact=contact, case=case, token=token)
                 return issued.url
-            if link.is_usable:
+            if link.is_usable and not link.is_bound:  # a bound link opens only in its browser
                 return magic_link_url(token)
         raise RuntimeError("Could not find a free demo magic link.")
 
