@@ -5,8 +5,9 @@ Each feature adds rows in ``tests/authz/rows_<feature>.py`` as a module-level ``
 
 A cell is *allowed* when the role is in ``Row.allowed``: the response must be a success
 (``Row.ok``), and not a bounce to the sign-in page. Otherwise it is *denied*: 404 (missing and
-forbidden look the same); a person with no session may instead be sent to sign in (302 to the
-login page) or get 401 from the API.
+forbidden look the same; ``Row.denied`` names the few pages that explain a refusal instead); a
+person with no session may instead be sent to sign in (302 to the login page) or get 401 from
+the API.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.test import Client as HttpClient
+from django.test import override_settings
 
 from tests.conftest import Cast
 
@@ -51,6 +53,11 @@ class Row:
     # Extra check on an allowed response (e.g. "contains the case title").
     check: Callable[[Cast, HttpResponse], bool] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # How a denied cell answers: 404 everywhere, except pages that must explain the refusal
+    # (a magic link opened in a second browser says so, with a 403).
+    denied: tuple[int, ...] = (404,)
+    # Settings the row needs (``override_settings``), e.g. demo mode for the dev mailbox.
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -78,6 +85,11 @@ def client_for(role: str, cast: Cast) -> HttpClient:
 
 
 def perform(row: Row, role: str, cast: Cast) -> Any:
+    with override_settings(**row.settings):
+        return _perform(row, role, cast)
+
+
+def _perform(row: Row, role: str, cast: Cast) -> Any:
     http = client_for(role, cast)
     url = row.url(cast)
     kwargs: dict[str, Any] = {"headers": row.headers} if row.headers else {}
@@ -107,8 +119,8 @@ def verdict(row: Row, role: str, response: HttpResponse, cast: Cast) -> tuple[bo
         if row.check is not None and not row.check(cast, response):
             return False, "allowed response failed its content check"
         return True, "allowed"
-    if status == 404:
-        return True, "denied (404)"
+    if status in row.denied:
+        return True, f"denied ({status})"
     if role in ("anonymous", "deactivated") and (is_sign_in_bounce(response) or status == 401):
         return True, f"denied ({status} to sign in)"
-    return False, f"expected denial (404), got {status}"
+    return False, f"expected denial {row.denied}, got {status}"
