@@ -46,7 +46,7 @@ def test_the_first_browser_to_continue_is_bound_and_gets_a_lasting_httponly_cook
 
 
 def test_a_second_browser_gets_the_fresh_link_page_and_no_access(cast: Cast) -> None:
-    link, url = issue(cast)
+    _link, url = issue(cast)
     assert HttpClient().post(url).status_code == 302
     second = HttpClient()
     for response in (second.get(url), second.post(url)):
@@ -92,7 +92,7 @@ def test_of_two_browsers_continuing_at_once_exactly_one_is_bound(cast: Cast) -> 
 
 
 def test_a_malformed_browser_cookie_counts_as_no_cookie(cast: Cast) -> None:
-    link, url = issue(cast)
+    _link, url = issue(cast)
     browser = HttpClient()
     browser.cookies[BROWSER_COOKIE] = "short"
     response = browser.post(url)
@@ -133,7 +133,7 @@ def test_no_fresh_link_for_a_revoked_link_or_a_contact_who_left(
     link, url = issue(cast)
     do_revoke_magic_link(link=link, actor=cast.alice)
     assert HttpClient().post(f"{url}resend/").status_code == 200
-    other, other_url = issue(cast)
+    _other, other_url = issue(cast)
     do_remove_contact_from_case(case=cast.case_a, contact=cast.erin)
     assert HttpClient().post(f"{other_url}resend/").status_code == 200
     run_tasks()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.core import mail
@@ -173,7 +172,7 @@ def test_fresh_link_answer_is_the_same_whatever_happened_and_nothing_is_sent(
 
 
 def test_fresh_links_are_rate_limited_per_contact_and_case(cast: Cast) -> None:
-    link, token = issue(cast)
+    link, _token = issue(cast)
     _expire(link)
     assert do_send_fresh_magic_link(link=link, confirm_email=cast.erin.email) is True
     assert do_send_fresh_magic_link(link=link, confirm_email=cast.erin.email) is False
