@@ -1,1 +1,2 @@
-"""Team-side case pages: list and detail (cases.py), thread, documents, notifications."""
+"""Team-side case pages: list and detail (cases.py), thread, documents, notifications, client links
+(magic_links.py)."""
