@@ -176,3 +176,27 @@ def test_dev_mailbox_stays_off_under_production_settings_whatever_the_environmen
     assert "enabled False" in lines
     assert "backend django.core.mail.backends.smtp.EmailBackend" in lines
     assert "404 dev_mailbox" in lines and "404 dev_mailbox_detail" in lines
+
+
+@pytest.mark.django_db
+def test_mail_captured_before_the_upgrade_gets_its_owner_from_the_migration(
+    cast: Cast, run_tasks: Callable[[], int], demo_mailbox: None
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    mail = _mail_of_both_agencies(cast, run_tasks)
+    CapturedEmail.objects.update(agency=None, recipient_user=None)  # as stored before the migration
+    migration = importlib.import_module("casedesk.mail.migrations.0003_captured_email_owner")
+    migration.fill_owners(apps, None)
+    owners = {
+        address: (row.agency_id, row.recipient_user_id)
+        for address, row in ((a, CapturedEmail.objects.get(pk=r.pk)) for a, r in mail.items())
+    }
+    assert owners == {
+        cast.carol.email: (cast.agency_a.pk, cast.carol_user.pk),
+        cast.erin.email: (cast.agency_a.pk, None),
+        cast.uma.email: (cast.agency_b.pk, None),
+        cast.bob.email: (None, cast.bob.pk),
+    }

@@ -179,3 +179,15 @@ def test_a_link_is_revoked_only_from_its_own_case_by_its_own_team(cast: Cast) ->
         do_revoke_magic_link(link=link, actor=cast.dave)
     link.refresh_from_db()
     assert link.revoked_at is None
+
+
+def test_forget_this_browser_drops_the_binding_secret_so_the_link_stops_opening_here(cast: Cast) -> None:
+    _, url = issue(cast)
+    browser = HttpClient()
+    assert browser.post(url).status_code == 302
+    response = browser.post("/accounts/logout/")
+    assert response.status_code == 302
+    dropped = response.cookies[BROWSER_COOKIE]
+    assert dropped.value == "" and dropped["path"] == "/accounts/magic/"
+    assert browser.get(f"/my-cases/{cast.case_a.pk}/messages").status_code == 302  # to sign in
+    assert browser.post(url).status_code == 403  # someone at this computer later: a fresh link only

@@ -9,7 +9,7 @@ app_name = "accounts"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.SignInView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

@@ -51,6 +51,16 @@ class SignInView(auth_views.LoginView):
         return response
 
 
+class SignOutView(auth_views.LogoutView):
+    """Sign out; for a magic-link visitor ("Forget this browser") also drop the browser's binding
+    secret, so the links bound to this browser stop opening here: a fresh one comes by email."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH, samesite="Lax")
+        return response
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/emails/password_reset.txt"
