@@ -191,3 +191,14 @@ def test_forget_this_browser_drops_the_binding_secret_so_the_link_stops_opening_
     assert dropped.value == "" and dropped["path"] == "/accounts/magic/"
     assert browser.get(f"/my-cases/{cast.case_a.pk}/messages").status_code == 302  # to sign in
     assert browser.post(url).status_code == 403  # someone at this computer later: a fresh link only
+
+
+def test_fresh_link_requests_from_a_second_browser_are_throttled_like_the_request_form(cast: Cast) -> None:
+    from casedesk.accounts import throttle
+
+    limit = throttle.rule("magic-link").per_account
+    _, url = issue(cast)
+    assert HttpClient().post(url).status_code == 302
+    second = HttpClient()
+    answers = [second.post(f"{url}resend/").status_code for _ in range(limit + 1)]
+    assert answers[:limit] == [200] * limit and answers[limit] == 429
