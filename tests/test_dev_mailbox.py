@@ -73,7 +73,7 @@ def test_each_viewer_lists_only_the_mail_they_may_see(
     assert cast.magic_client().get("/dev/mailbox").status_code == 404
     http = cast.login(cast.pat)
     http.get("/dev/mailbox")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):  # 5 measured, whatever the number of emails
         http.get("/dev/mailbox")
 
 
