@@ -14,6 +14,7 @@ import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
+from casedesk.accounts.events import FreshMagicLinkIssued
 from casedesk.cases.actions import do_post_message
 from casedesk.cases.events import (
     CaseActivity,
@@ -110,6 +111,7 @@ def test_email_handlers_run_in_the_transaction_and_live_ones_after_commit() -> N
     assert _kinds(MessagePosted) == [("casedesk.mail.subscribers.on_message_posted", False)]
     assert _kinds(MentionNotified) == [("casedesk.mail.subscribers.on_mention_notified", False)]
     assert _kinds(ContactLeftCase) == [("casedesk.mail.subscribers.on_contact_left_case", False)]
+    assert _kinds(FreshMagicLinkIssued) == [("casedesk.mail.subscribers.on_fresh_magic_link_issued", False)]
     assert _kinds(CaseActivity) == [("casedesk.live.subscribers.on_case_activity", True)]
     assert _kinds(NotificationsChanged) == [("casedesk.live.subscribers.on_notifications_changed", True)]
     assert _kinds(ConversationChanged) == [("casedesk.support.subscribers.on_conversation_changed", True)]

@@ -202,3 +202,18 @@ def test_fresh_link_requests_from_a_second_browser_are_throttled_like_the_reques
     second = HttpClient()
     answers = [second.post(f"{url}resend/").status_code for _ in range(limit + 1)]
     assert answers[:limit] == [200] * limit and answers[limit] == 429
+
+
+def test_a_rolled_back_fresh_link_request_leaves_no_email_task(cast: Cast) -> None:
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from casedesk.accounts.actions import do_send_fresh_magic_link
+
+    link, _ = issue(cast)
+    task_path = send_fresh_magic_link_email.module_path
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert do_send_fresh_magic_link(link=link) is True
+        assert DBTaskResult.objects.filter(task_path=task_path).count() == 1
+        raise RuntimeError("crash before commit")
+    assert not DBTaskResult.objects.filter(task_path=task_path).exists()

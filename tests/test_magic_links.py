@@ -12,11 +12,10 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from casedesk.accounts.access import MAGIC_GRANTS_SESSION_KEY
-from casedesk.accounts.actions import do_issue_magic_link
+from casedesk.accounts.actions import do_issue_magic_link, do_send_fresh_magic_link
 from casedesk.accounts.models import MagicLink, hash_token
 from casedesk.cases.actions import do_remove_contact_from_case
 from casedesk.lib.errors import ActionError
-from casedesk.mail.actions import do_send_fresh_magic_link
 from tests.conftest import Cast
 
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casedesk.accounts import emails
+from casedesk.accounts.events import FreshMagicLinkIssued
 from casedesk.accounts.models import (
     Agency,
     Contact,
@@ -31,11 +32,14 @@ from casedesk.accounts.models import (
     new_token,
 )
 from casedesk.lib.errors import ActionError
+from casedesk.lib.events import emit
 
 if TYPE_CHECKING:
     from casedesk.cases.models import Case  # accounts sits below cases: types only
 
 INVITATION_TTL_DAYS = 7
+# A contact asking for fresh links again and again gets at most one email per this many seconds.
+FRESH_LINK_MIN_INTERVAL_SECONDS = 60
 
 
 # --- Magic links ------------------------------------------------------------------------------
@@ -107,6 +111,32 @@ def do_revoke_magic_link(*, link: MagicLink, actor: User) -> bool:
     return bool(
         MagicLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     )
+
+
+@transaction.atomic
+def do_send_fresh_magic_link(*, link: MagicLink, confirm_email: str | None = None) -> bool:
+    """Email the contact of ``link`` a fresh link to the same case, at the contact's own address.
+
+    For a link that stopped working (the form asks for the address, ``confirm_email``, and sends
+    only when it is the contact's) and for a link bound to another browser (no address asked:
+    the mail can only go to the contact). Never to an address typed in. Issues the link with a
+    derivable token and emits ``FreshMagicLinkIssued``, on which the mail app enqueues the
+    durable email task in this transaction. Sends nothing when the contact left the case, or got
+    a fresh link in the last minute. Callers show the same answer whatever happens; the return
+    value (True when an email is queued) is for tests.
+    """
+    contact, case = link.contact, link.case
+    if confirm_email is not None and contact.email.strip().lower() != confirm_email.strip().lower():
+        return False
+    if not contact_is_on_case(contact.pk, case.pk):
+        return False
+    recent = timezone.now() - timedelta(seconds=FRESH_LINK_MIN_INTERVAL_SECONDS)
+    fresh_links = MagicLink.objects.filter(contact=contact, case=case, created_at__gt=recent)
+    if fresh_links.exclude(token_salt="").exists():
+        return False
+    issued = do_issue_magic_link(contact=contact, case=case, derived=True)
+    emit(FreshMagicLinkIssued(issued.link))
+    return True
 
 
 # --- Agency settings ----------------------------------------------------------------------------

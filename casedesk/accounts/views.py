@@ -30,7 +30,6 @@ from casedesk.accounts.access import (
 from casedesk.accounts.forms import AcceptInvitationForm, FreshMagicLinkForm, SignInForm
 from casedesk.accounts.models import MagicLink, User, contact_is_on_case
 from casedesk.lib.errors import ActionError
-from casedesk.mail import actions as mail_actions
 
 
 class SignInView(auth_views.LoginView):
@@ -206,7 +205,7 @@ def magic_link_fresh(request: HttpRequest, token: str) -> HttpResponse:
         return _no_referrer(refused)
     link = magic_link_for_token(token)
     if link is not None:
-        mail_actions.do_send_fresh_magic_link(link=link, confirm_email=form.cleaned_data["email"])
+        actions.do_send_fresh_magic_link(link=link, confirm_email=form.cleaned_data["email"])
     return _no_referrer(render(request, "accounts/magic_sent.html", {"email": form.cleaned_data["email"]}))
 
 
@@ -224,7 +223,7 @@ def magic_link_resend(request: HttpRequest, token: str) -> HttpResponse:
         # The magic-link request rule of the fresh-link form, counted on the contact's address.
         if refused := throttle.refuse_or_count(request, "magic-link", link.contact.email):
             return _no_referrer(refused)
-        mail_actions.do_send_fresh_magic_link(link=link)
+        actions.do_send_fresh_magic_link(link=link)
     return _no_referrer(render(request, "accounts/magic_sent.html", {"email": ""}))
 
 

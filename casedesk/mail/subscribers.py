@@ -7,6 +7,7 @@ revokes rows), which commits or rolls back with the action.
 
 from __future__ import annotations
 
+from casedesk.accounts.events import FreshMagicLinkIssued
 from casedesk.cases.events import ContactLeftCase, MentionNotified, MessagePosted
 from casedesk.lib.events import subscribe
 from casedesk.mail import outbound, tokens
@@ -24,7 +25,12 @@ def on_contact_left_case(event: ContactLeftCase) -> None:
     tokens.revoke_reply_tokens(case=event.case, contact=event.contact)
 
 
+def on_fresh_magic_link_issued(event: FreshMagicLinkIssued) -> None:
+    outbound.send_fresh_magic_link_email.enqueue(event.link.pk)
+
+
 def subscribe_all() -> None:
     subscribe(MessagePosted, on_message_posted)
     subscribe(MentionNotified, on_mention_notified)
     subscribe(ContactLeftCase, on_contact_left_case)
+    subscribe(FreshMagicLinkIssued, on_fresh_magic_link_issued)
