@@ -313,7 +313,8 @@ def _build_minilm(
 ) -> TriageIndex:
     """The minilm index: frozen encoder rows, a logistic regression, unit entry centroids.
 
-    Each text is encoded once (the passages' rows, for the snippet, are reused); the background
+    Each text is encoded once (the passages' rows, for the snippet, are reused), through a
+    per-process cache, so a rebuild after an edit encodes only the changed texts; the background
     lines are encoded once per process.
     """
     from casedesk.support.triage.encoders import MiniLMEncoder
@@ -321,7 +322,7 @@ def _build_minilm(
     encoder = MiniLMEncoder(model_path)
     own = [position for position, label in enumerate(labels) if label >= 0]
     rows = np.zeros((len(texts), encoder.width), dtype=np.float32)
-    rows[own] = encoder.transform([texts[position] for position in own], progress)
+    rows[own] = encoder.transform_for_build([texts[position] for position in own], progress)
     background = [position for position, label in enumerate(labels) if label < 0]
     if background:
         rows[background] = encoder.transform_cached(BACKGROUND_QUESTIONS)
