@@ -196,3 +196,11 @@ def test_minilm_score_is_the_centroid_cosine_plus_the_weighted_log_probability(i
     expected = cosines[0, index.centroid_mask].max() + MINILM_LOG_PROB_WEIGHT * log_prob[0, best]
     assert index.entries[int(positions[0])].key == "reset-password"
     assert scores[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_one_article_help_centre_answers_its_question_and_escalates_the_rest() -> None:
+    _packaged()
+    single = build_index(HELP_CENTRE[:1], engine="minilm")  # one entry + background: two classes
+    outcome = triage("I forgot my password", single)
+    assert isinstance(outcome, TriageAnswer) and outcome.entry_key == "reset-password"
+    assert isinstance(triage("what's the weather like in rome", single), TriageEscalation)
