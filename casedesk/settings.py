@@ -243,7 +243,7 @@ ANYMAIL = {
 
 # --- Support chat -----------------------------------------------------------------------------
 SUPPORT_OVERDUE_SECONDS = int(os.environ.get("SUPPORT_OVERDUE_SECONDS", 15 * 60))
-TRIAGE_ENGINE = os.environ.get("CASEDESK_TRIAGE_ENGINE", "lexical")
+TRIAGE_ENGINE = os.environ.get("CASEDESK_TRIAGE_ENGINE", "minilm")
 TRIAGE_MODEL_PATH = os.environ.get("CASEDESK_TRIAGE_MODEL_PATH", "")
 # Embedding engines only: fine-tune a private copy of the encoder on each help centre when its
 # index is built (docs/triage.md), and build slow indexes off the request path ("auto", "1", "0").

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from casedesk.support.triage.evaluation import choose_threshold
+from casedesk.support.triage.evaluation import choose_threshold, separation
 
 INTENTS = {
     "reset_password": [
@@ -87,6 +87,8 @@ def test_eval_reports_every_figure_and_writes_a_plot(dataset: Path, tmp_path: Pa
         "build_seconds",
         "engine",
         "threshold",
+        "auroc",
+        "fpr_at_95_tpr",
     ):
         assert field in report, field
     assert report["engine"] == "lexical"
@@ -130,3 +132,21 @@ def test_a_file_that_is_not_clinc_format_is_refused_with_a_sentence(tmp_path: Pa
         call_command("eval_triage", str(bad), "--json", stdout=StringIO(), stderr=StringIO())
     with pytest.raises(CommandError, match="does not exist"):
         call_command("eval_triage", str(tmp_path / "missing.json"), stdout=StringIO(), stderr=StringIO())
+
+
+def test_separation_gives_the_auroc_and_the_fpr_at_95_percent_tpr() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    in_scope = np.round(rng.normal(1.0, 1.0, 200), 1)  # rounded: ties between the two sides
+    oos = np.round(rng.normal(0.0, 1.0, 50), 1)
+    figures = separation(in_scope, oos)
+    expected = roc_auc_score(np.r_[np.ones(200), np.zeros(50)], np.r_[in_scope, oos])
+    assert figures["auroc"] == pytest.approx(expected)
+    cut = np.sort(in_scope)[10]  # the 11th lowest of 200 keeps 95 %
+    assert figures["fpr_at_95_tpr"] == pytest.approx(np.mean(oos >= cut))
+
+
+def test_separation_counts_an_escalated_question_as_the_lowest_score() -> None:
+    figures = separation(np.array([0.9, 0.8, -np.inf]), np.array([0.1, -np.inf]))
+    assert figures["auroc"] == pytest.approx((2 + 2 + 0.5) / 6)

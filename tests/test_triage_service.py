@@ -102,7 +102,8 @@ def test_the_snippet_is_the_best_section_of_the_article(cast: Cast) -> None:
     assert outcome.passage.startswith("Bicycles")
 
 
-def test_the_index_follows_article_edits_without_a_restart(cast: Cast) -> None:
+def test_the_index_follows_article_edits_without_a_restart(cast: Cast, settings: Any) -> None:
+    settings.TRIAGE_ENGINE = "lexical"  # rebuilds in the request, so each edit shows at once
     article = add_article(cast.agency_a, "hours", "Opening hours", OPENING_HOURS, "when are you open")
     first = index_for(cast.agency_a.pk)
     assert index_for(cast.agency_a.pk) is first  # unchanged articles: the cached index
@@ -196,6 +197,29 @@ def test_deleting_every_article_escalates_at_once_even_with_background_rebuilds(
     outcome = answer_question("when are you open?", cast.agency_a.pk)
     assert isinstance(outcome, TriageEscalation)
     assert outcome.reason is EscalationReason.EMPTY_HELP_CENTRE
+
+
+def test_the_default_minilm_engine_builds_off_the_request_path_and_then_answers(cast: Cast) -> None:
+    from casedesk.support.triage.minilm import ModelUnavailable, packaged_model_path
+
+    try:
+        packaged_model_path()
+    except ModelUnavailable as error:
+        pytest.skip(str(error))
+    assert service.background_rebuilds("minilm")
+    add_article(
+        cast.agency_a, "parking", "Parking", PARKING, "where can I park my car\nwhere do I leave my bike"
+    )
+    add_article(cast.agency_a, "hours", "Opening hours", OPENING_HOURS, "when are you open\nopening hours")
+    assert index_for(cast.agency_a.pk).engine == "lexical"  # interim, built in the request
+    service.wait_for_rebuilds()
+    index = index_for(cast.agency_a.pk)
+    assert index.engine == "minilm"
+    outcome = answer_question("is there somewhere to put my bicycle?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageAnswer) and outcome.entry_key == "parking"
+    assert outcome.passage.startswith("Bicycles")
+    outcome = answer_question("how do I renew my passport?", cast.agency_a.pk)
+    assert isinstance(outcome, TriageEscalation) and outcome.reason is EscalationReason.LOW_CONFIDENCE
 
 
 def test_the_lexical_engine_rebuilds_in_the_request_by_default() -> None:

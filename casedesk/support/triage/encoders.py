@@ -2,9 +2,12 @@
 
 ``LexicalEncoder`` (default, no download): TF-IDF over word 1–2-grams and character 2–5-grams
 (within word boundaries), each row L2-normalised. ``EmbeddingEncoder`` (optional
-``casedesk[embeddings]`` extra): all-MiniLM-L6-v2 sentence embeddings through
+``casedesk[embeddings]`` extra, torch): all-MiniLM-L6-v2 sentence embeddings through
 sentence-transformers, loaded from a local folder only (``HF_HUB_OFFLINE=1``); imported lazily so
 the default install never needs torch. ``CombinedEncoder`` puts both side by side.
+``MiniLMEncoder`` (the default ``minilm`` engine): the same all-MiniLM-L6-v2 weights run by the
+numpy forward pass in ``minilm.py`` (no torch), frozen, several layers' mean-pooled outputs side
+by side.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -222,13 +225,96 @@ class CombinedEncoder:
         return sparse.hstack([lexical, sparse.csr_matrix(dense)]).tocsr()
 
 
+class MiniLMEncoder:
+    """Frozen all-MiniLM-L6-v2 in numpy: layers 4, 5 and 6 mean-pooled, each unit length, side by
+    side and scaled so the whole row is unit length (a dot product is a cosine).
+
+    The layers were chosen on CLINC150 val (docs/triage.md). ``fit`` learns nothing: the encoder is
+    frozen, so the same text always gets the same row, and the product's generic background lines
+    are encoded once per process.
+    """
+
+    layers = (4, 5, 6)
+
+    def __init__(self, model_path: Path | str | None = None) -> None:
+        from casedesk.support.triage.minilm import load_minilm, packaged_model_path
+
+        self.model_path = str(model_path or packaged_model_path())
+        self.model = load_minilm(self.model_path)
+
+    @property
+    def width(self) -> int:
+        return self.model.width * len(self.layers)
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        labels: Sequence[int] | None = None,
+    ) -> MiniLMEncoder:
+        return self
+
+    def transform(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Matrix:
+        rows = self.model.embed(texts, layers=self.layers, progress=progress)
+        return rows / np.float32(math.sqrt(len(self.layers)))
+
+    def transform_cached(self, texts: tuple[str, ...]) -> np.ndarray:
+        """``transform`` for a fixed tuple of texts, computed once per process and model."""
+        return _cached_rows(self.model_path, texts)
+
+    def transform_for_build(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """``transform`` through a per-process cache of recently built texts.
+
+        A rebuild after one article changed re-encodes only that article's texts: the encoder is
+        frozen, so an unchanged text gets the same row. At most ``BUILD_CACHE_ROWS`` rows are kept.
+        """
+        rows = np.zeros((len(texts), self.width), dtype=np.float32)
+        missing: list[int] = []
+        with _build_cache_lock:
+            for position, text in enumerate(texts):
+                row = _build_cache.get((self.model_path, text))
+                if row is None:
+                    missing.append(position)
+                else:
+                    _build_cache.move_to_end((self.model_path, text))
+                    rows[position] = row
+        if progress and len(missing) < len(texts):
+            progress(len(texts) - len(missing))
+        if missing:
+            fresh = self.transform([texts[position] for position in missing], progress)
+            rows[missing] = fresh
+            with _build_cache_lock:
+                for position, row in zip(missing, fresh, strict=True):
+                    _build_cache[(self.model_path, texts[position])] = row
+                while len(_build_cache) > BUILD_CACHE_ROWS:
+                    _build_cache.popitem(last=False)
+        return rows
+
+
+# About 4 KB a row (1,152 float32): 4,096 rows, 19 MB, cover the texts of several help centres.
+BUILD_CACHE_ROWS = 4096
+_build_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_build_cache_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _cached_rows(model_path: str, texts: tuple[str, ...]) -> np.ndarray:
+    rows = MiniLMEncoder(model_path).transform(list(texts))
+    rows.setflags(write=False)
+    return rows
+
+
 def make_encoder(
     engine: str, model_path: Path | str | None = None, fine_tune: FineTuneSettings | None = None
 ) -> Encoder:
+    if engine == "minilm":
+        return MiniLMEncoder(model_path)
     if engine == "lexical":
         return LexicalEncoder()
     if engine == "embeddings":
         return EmbeddingEncoder(model_path, fine_tune)
     if engine == "combined":
         return CombinedEncoder(model_path, fine_tune)
-    raise ValueError(f"Unknown triage engine {engine!r}: use lexical, embeddings or combined.")
+    raise ValueError(f"Unknown triage engine {engine!r}: use minilm, lexical, embeddings or combined.")

@@ -26,18 +26,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from casedesk.support.triage.encoders import Encoder, Matrix, make_encoder
 from casedesk.support.triage.finetune import FineTuneSettings
 from casedesk.support.triage.human import is_human_request
 
-ENGINES = ("lexical", "embeddings", "combined")
+ENGINES = ("minilm", "lexical", "embeddings", "combined")
 
 # The product's escalation thresholds, one per engine, on the one-vs-rest score. Chosen by
 # `casedesk eval-triage data_full.json --engine E` on CLINC150's val + oos_val splits only: the
 # lowest score that escalates at least 80 % of oos_val (see docs/triage.md for the runs).
 DEFAULT_THRESHOLDS: dict[str, float] = {
+    # minilm (the default engine): score = cosine to the nearest entry centroid
+    # + MINILM_LOG_PROB_WEIGHT · log p(best entry) (see MiniLM scoring below).
+    "minilm": 0.58,  # eval threshold 0.5841 (full data)
     "lexical": -0.33,  # eval threshold -0.3292 (full data)
     "embeddings": -0.31,  # eval threshold -0.3072
     "combined": -0.32,  # eval threshold -0.3167
@@ -48,6 +52,13 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 
 # Regularisation of the linear classifier; picked on CLINC150 val (docs/triage.md).
 CLASSIFIER_C = 1.0
+
+# The minilm engine: a multinomial logistic regression on the frozen MiniLM rows picks the entry;
+# the score is the cosine between the question and the nearest entry centroid (mean of the entry's
+# unit rows, renormalised) plus this weight times the log-probability of the picked entry. The
+# regression's C and the weight were chosen on CLINC150 val + oos_val (docs/triage.md).
+MINILM_C = 10.0
+MINILM_LOG_PROB_WEIGHT = 0.05
 
 # A one-vs-rest score means "this entry rather than anything else"; in a small help centre there
 # is little "else" to learn from, and every question looks like one of the few entries. These
@@ -130,6 +141,10 @@ class TriageIndex:
     # Fine-tuned encoder only: the unit entry vectors it was trained against, one row per class
     # (``class_entry`` order). They are the classifier: score = cosine to the nearest entry vector.
     class_vectors: np.ndarray | None = None
+    # minilm only: unit entry centroids as a (features × classes) array; the background class's
+    # column is zero and never counts (``centroid_mask``).
+    centroids: np.ndarray | None = None
+    centroid_mask: np.ndarray | None = None
     build_seconds: float = 0.0
 
     @property
@@ -141,16 +156,33 @@ class TriageIndex:
         if self.is_empty or self.encoder is None:
             return np.full(len(questions), -1), np.full(len(questions), -np.inf), None
         features = self.encoder.transform(list(questions))
-        if self.classifier is None and self.class_vectors is None:  # cannot happen, kept total
+        if self.classifier is None and self.class_vectors is None and self.centroids is None:  # kept total
             return np.zeros(len(questions), dtype=int), np.zeros(len(questions)), features
         decision = features @ self.weights
         decision = (
             np.asarray(decision.toarray() if hasattr(decision, "toarray") else decision) + self.intercept
         )
+        if self.centroids is not None and self.centroid_mask is not None:
+            return self._score_minilm(decision, features)
         if decision.shape[1] == 1:  # binary LinearSVC: one column for class 1
             decision = np.column_stack([-decision[:, 0], decision[:, 0]])
         best_class = decision.argmax(axis=1)
         scores = decision[np.arange(len(questions)), best_class]
+        entry_positions = self.class_entry[best_class]
+        scores = np.where(entry_positions < 0, -np.inf, scores)
+        return entry_positions, scores, features
+
+    def _score_minilm(
+        self, logits: np.ndarray, features: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, Matrix]:
+        """Entry from the logistic regression; score = nearest-centroid cosine + w · log p(entry)."""
+        assert self.centroids is not None and self.centroid_mask is not None
+        best_class = logits.argmax(axis=1)
+        rows = np.arange(len(best_class))
+        top = logits[rows, best_class]
+        log_prob = top - (top + np.log(np.exp(logits - top[:, None]).sum(axis=1)))
+        cosines = np.where(self.centroid_mask, features @ self.centroids, -np.inf)
+        scores = cosines.max(axis=1) + MINILM_LOG_PROB_WEIGHT * log_prob
         entry_positions = self.class_entry[best_class]
         scores = np.where(entry_positions < 0, -np.inf, scores)
         return entry_positions, scores, features
@@ -232,6 +264,9 @@ def build_index(
         texts.extend(BACKGROUND_QUESTIONS)
         labels.extend([-1] * len(BACKGROUND_QUESTIONS))
 
+    if engine == "minilm":
+        return _build_minilm(entries, texts, labels, chosen, model_path, progress, started)
+
     encoder = make_encoder(engine, model_path, tuning)
     label_array = np.asarray(labels)
     classes = np.unique(label_array)  # sorted, background (-1) first, as LinearSVC's classes_
@@ -263,6 +298,74 @@ def build_index(
         class_entry=np.asarray(classes, dtype=int),
         passages=passages,
         class_vectors=class_vectors,
+        build_seconds=time.perf_counter() - started,
+    )
+
+
+def _build_minilm(
+    entries: list[HelpEntry],
+    texts: list[str],
+    labels: list[int],
+    threshold: float,
+    model_path: Path | str | None,
+    progress: Callable[[int], None] | None,
+    started: float,
+) -> TriageIndex:
+    """The minilm index: frozen encoder rows, a logistic regression, unit entry centroids.
+
+    Each text is encoded once (the passages' rows, for the snippet, are reused), through a
+    per-process cache, so a rebuild after an edit encodes only the changed texts; the background
+    lines are encoded once per process.
+    """
+    from casedesk.support.triage.encoders import MiniLMEncoder
+
+    encoder = MiniLMEncoder(model_path)
+    own = [position for position, label in enumerate(labels) if label >= 0]
+    rows = np.zeros((len(texts), encoder.width), dtype=np.float32)
+    rows[own] = encoder.transform_for_build([texts[position] for position in own], progress)
+    background = [position for position, label in enumerate(labels) if label < 0]
+    if background:
+        rows[background] = encoder.transform_cached(BACKGROUND_QUESTIONS)
+    label_array = np.asarray(labels)
+    classes = np.unique(label_array)  # sorted, background (-1) first
+    if len(classes) > 1:
+        regression = LogisticRegression(C=MINILM_C, max_iter=500)
+        regression.fit(rows, label_array)
+        weights = np.ascontiguousarray(regression.coef_.T, dtype=np.float32)
+        intercept = np.asarray(regression.intercept_, dtype=np.float32)
+        if weights.shape[1] == 1:  # two classes: scikit-learn keeps one column for class 1
+            weights = np.ascontiguousarray(np.column_stack([-weights[:, 0], weights[:, 0]]) / 2)
+            intercept = np.asarray([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
+    else:  # one entry and no background: every question goes to it, the cosine decides
+        weights = np.zeros((encoder.width, 1), dtype=np.float32)
+        intercept = np.zeros(1, dtype=np.float32)
+    centroids = np.zeros((encoder.width, len(classes)), dtype=np.float32)
+    for column, label in enumerate(classes):
+        if label >= 0:
+            centre = rows[label_array == label].mean(axis=0)
+            centroids[:, column] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+
+    passages: list[tuple[list[str], Matrix]] = []
+    offset = 0
+    for entry in entries:
+        documents = entry_documents(entry)
+        chunks = [passage for passage in entry.passages if passage.strip()]
+        # entry_documents lists examples, title, passages: the passages are its last rows.
+        passage_rows = rows[offset + len(documents) - len(chunks) : offset + len(documents)]
+        passages.append((chunks, passage_rows if len(chunks) > 1 else None))
+        offset += len(documents)
+
+    return TriageIndex(
+        entries=list(entries),
+        engine="minilm",
+        threshold=threshold,
+        encoder=encoder,
+        weights=weights,
+        intercept=intercept,
+        class_entry=np.asarray(classes, dtype=int),
+        passages=passages,
+        centroids=centroids,
+        centroid_mask=np.asarray(classes >= 0),
         build_seconds=time.perf_counter() - started,
     )
 

@@ -145,6 +145,42 @@ def metrics(
     }
 
 
+def separation(in_scores: np.ndarray, oos_scores: np.ndarray) -> dict[str, float]:
+    """How well the score alone separates in-scope (positive) from out-of-scope questions.
+
+    ``auroc``: area under the ROC curve (ties count half); ``fpr_at_95_tpr``: the share of
+    out-of-scope questions that score at or above the threshold that keeps 95 % of the in-scope
+    ones. A question escalated before scoring (a request for a person) scores lowest.
+    """
+    if not len(in_scores) or not len(oos_scores):
+        return {"auroc": 0.0, "fpr_at_95_tpr": 0.0}
+    every = np.r_[in_scores, oos_scores]
+    lowest = float(every[np.isfinite(every)].min(initial=0.0)) - 1.0
+    positive = np.where(np.isfinite(in_scores), in_scores, lowest)
+    negative = np.where(np.isfinite(oos_scores), oos_scores, lowest)
+    scores = np.r_[positive, negative]
+    ranks = _average_ranks(scores)
+    positive_ranks = ranks[: len(positive)].sum()
+    auroc = (positive_ranks - len(positive) * (len(positive) + 1) / 2) / (len(positive) * len(negative))
+    cut = float(np.quantile(positive, 0.05, method="lower"))
+    return {"auroc": float(auroc), "fpr_at_95_tpr": float((negative >= cut).mean())}
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their average rank (as the Mann–Whitney U statistic needs)."""
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values), dtype=np.float64)
+    sorted_values = values[order]
+    start = 0
+    while start < len(values):
+        end = start
+        while end + 1 < len(values) and sorted_values[end + 1] == sorted_values[start]:
+            end += 1
+        ranks[order[start : end + 1]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks
+
+
 def precision_coverage_plot(
     path: Path,
     in_correct: np.ndarray,
@@ -221,6 +257,7 @@ def run_eval(
     threshold = choose_threshold(val_scores[n_val:], target_recall)
     val_labels = np.asarray([label for _, label in data.val])
     val_figures = metrics(val_keys[:n_val], val_scores[:n_val], val_labels, val_scores[n_val:], threshold)
+    val_figures.update(separation(val_scores[:n_val], val_scores[n_val:]))
     index.threshold = threshold
 
     # Test: one question at a time through triage(), timed, single-threaded.
@@ -243,6 +280,7 @@ def run_eval(
     test_scores = np.asarray(scores)
     test_labels = np.asarray([label for _, label in data.test])
     figures = metrics(test_keys[:n_test], test_scores[:n_test], test_labels, test_scores[n_test:], threshold)
+    figures.update(separation(sweep_scores[:n_test], sweep_scores[n_test:]))
 
     setting = f"shots{shots}" if shots else "full"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -273,6 +311,8 @@ def run_eval(
         "oos_precision": round(figures["oos_precision"], 4),
         "answered_precision": round(figures["answered_precision"], 4),
         "coverage": round(figures["coverage"], 4),
+        "auroc": round(figures["auroc"], 4),
+        "fpr_at_95_tpr": round(figures["fpr_at_95_tpr"], 4),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 3) if latencies else 0.0,
         "latency_ms_p99": round(float(np.percentile(latencies, 99)), 3) if latencies else 0.0,
         "build_seconds": round(build_seconds, 2),

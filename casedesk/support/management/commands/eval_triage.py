@@ -56,7 +56,7 @@ class Command(BaseCommand):
         # Latency is reported per question on one core: keep numeric libraries single-threaded.
         for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(variable, "1")
-        if engine != "lexical":
+        if engine in {"embeddings", "combined"}:
             try:
                 import torch
 
@@ -70,17 +70,20 @@ class Command(BaseCommand):
             def progress_factory(iterable: Any = None, **kwargs: Any) -> Any:
                 return tqdm(iterable, file=sys.stderr, dynamic_ncols=True, **kwargs)
 
+        from threadpoolctl import threadpool_limits
+
         try:
-            report = run_eval(
-                options["path"],
-                engine=engine,
-                shots=options["shots"],
-                seed=options["seed"],
-                out_dir=options["out"],
-                target_recall=options["target_oos_recall"],
-                progress_factory=progress_factory,
-                fine_tune=not options["no_fine_tune"],
-            )
+            with threadpool_limits(limits=1):
+                report = run_eval(
+                    options["path"],
+                    engine=engine,
+                    shots=options["shots"],
+                    seed=options["seed"],
+                    out_dir=options["out"],
+                    target_recall=options["target_oos_recall"],
+                    progress_factory=progress_factory,
+                    fine_tune=not options["no_fine_tune"],
+                )
         except (DatasetError, EmbeddingsUnavailable) as error:
             raise CommandError(str(error)) from error
         if options["json"]:
@@ -90,6 +93,7 @@ class Command(BaseCommand):
             f"{report['engine']} ({'full' if not report['shots'] else str(report['shots']) + ' shots'}): "
             f"in-scope accuracy {report['in_scope_accuracy']:.1%}, OOS recall {report['oos_recall']:.1%}, "
             f"answered precision {report['answered_precision']:.1%}, "
+            f"AUROC {report['auroc']:.4f}, FPR at 95% TPR {report['fpr_at_95_tpr']:.1%}, "
             f"p50/p99 {report['latency_ms_p50']:.1f}/{report['latency_ms_p99']:.1f} ms, "
             f"fine-tuned {report['fine_tuned']}, "
             f"threshold {report['threshold']}, build {report['build_seconds']} s. Plot: {report['plot']}"
