@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "casedesk.live",
     "casedesk.api",
     "casedesk.chaos",
+    "casedesk.search",
 ]
 
 MIDDLEWARE = [

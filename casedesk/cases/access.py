@@ -350,3 +350,33 @@ def access_magic_link_as_team(viewer: Viewer, case: Case, link_id: int | str) ->
         raise Http404("No such link.")
     link.case = case
     return link
+
+
+def searchable_messages(viewer: Viewer, *, as_client: bool = False) -> QuerySet[Message]:
+    """Every message the viewer may see, across cases: ``visible_messages`` for all their cases.
+
+    Team members see their agencies' threads whole (internal notes included); on the cases they
+    are a client on (portal account or a still-valid magic link) only client-visible messages.
+    ``as_client=True`` is the portal's view: client cases only, even for someone who is also on a
+    team. Search builds on this; the same rule as ``visible_messages``, case by case.
+    """
+    messages = Message.objects.filter(deleted_at__isnull=True)
+    client_case_ids = client_cases(viewer).values("pk")
+    if as_client:
+        return messages.filter(case_id__in=client_case_ids, internal_only=False)
+    team_agency_ids = list(viewer.memberships().keys())
+    return messages.filter(
+        Q(case__agency_id__in=team_agency_ids) | Q(case_id__in=client_case_ids, internal_only=False)
+    )
+
+
+def searchable_documents(viewer: Viewer, *, as_client: bool = False) -> QuerySet[Document]:
+    """Every file the viewer may see, across cases: ``visible_documents`` for all their cases."""
+    documents = Document.objects.filter(Q(message__isnull=True) | Q(message__deleted_at__isnull=True))
+    client_case_ids = client_cases(viewer).values("pk")
+    if as_client:
+        return documents.filter(case_id__in=client_case_ids, internal_only=False)
+    team_agency_ids = list(viewer.memberships().keys())
+    return documents.filter(
+        Q(case__agency_id__in=team_agency_ids) | Q(case_id__in=client_case_ids, internal_only=False)
+    )

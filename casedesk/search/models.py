@@ -1,0 +1,50 @@
+"""Search settings: the text-search language of each agency.
+
+The index itself lives in the database (a ``tsvector`` column on PostgreSQL, an FTS5 table on
+SQLite; see ``migrations/0001_initial.py`` and ``engines.py``), not in a model.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from casedesk.accounts.models import Agency
+
+# PostgreSQL's built-in text-search configurations worth offering; "simple" (no stemming, no
+# stop words) is the fallback for every agency without a row and for every language not listed.
+TEXT_SEARCH_LANGUAGES: dict[str, str] = {
+    "simple": "Any language (no stemming)",
+    "danish": "Danish",
+    "dutch": "Dutch",
+    "english": "English",
+    "finnish": "Finnish",
+    "french": "French",
+    "german": "German",
+    "hungarian": "Hungarian",
+    "italian": "Italian",
+    "norwegian": "Norwegian",
+    "portuguese": "Portuguese",
+    "romanian": "Romanian",
+    "russian": "Russian",
+    "spanish": "Spanish",
+    "swedish": "Swedish",
+    "turkish": "Turkish",
+}
+FALLBACK_LANGUAGE = "simple"
+
+
+class AgencySearchLanguage(models.Model):
+    """Which stemming and stop words an agency's messages are indexed with (PostgreSQL)."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    config = models.CharField(max_length=20, default=FALLBACK_LANGUAGE)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(config__in=list(TEXT_SEARCH_LANGUAGES)), name="search_language_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.config}"
