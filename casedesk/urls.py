@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("casedesk.mail.urls")),
     path("admin/jobs/", include("casedesk.jobs.urls")),
     path("api/", include("casedesk.api.urls")),
+    path("search/", include("casedesk.search.urls")),
     path("", include("casedesk.support.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -59,6 +59,7 @@ class Hit:
     snippet: SafeString
     message_id: int | None  # the message to open (a file's own message, if it has one)
     name: str = ""  # a file's name
+    url: str = ""  # set by the channel (team page, portal, API): where a click opens the hit
 
 
 @dataclass

@@ -76,7 +76,11 @@ def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
     form = MessageForm(request.POST or None)
 
     def page(error: ActionError | None = None) -> HttpResponse:
-        window = message_window(visible_messages(viewer, case), visible_documents(viewer, case))
+        window = message_window(
+            visible_messages(viewer, case),
+            visible_documents(viewer, case),
+            before=parse_cursor(request.GET.get("before")),  # a search hit opens an older page
+        )
         context = thread_context(viewer, case, window, active_tab="messages", form=form, error=error)
         return render(request, "cases/thread/page.html", context, status=error.status if error else 200)
 
