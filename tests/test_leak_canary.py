@@ -17,6 +17,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as HttpClient
+from django.utils.html import strip_tags
 
 from casedesk.api.models import ApiToken
 from casedesk.cases.actions import do_edit_message, do_post_message, do_upload_document
@@ -29,6 +30,12 @@ INTERNAL_FILENAME = "CANARY-internal-filename-8b2c.txt"
 INTERNAL_FILE_CONTENT = "CANARY-internal-content-3e9d77"
 OTHER_AGENCY_TITLE = "CANARY-other-agency-title-a41b"
 OTHER_AGENCY_TEXT = "CANARY-other-agency-text-c0f3"
+# Searched for by their last part only, so that a page echoing the query is not a false hit.
+SEARCH_URLS = [
+    f"{path}?q={canary.rsplit('-', 1)[-1].removesuffix('.txt')}"
+    for path in ("/search/", "/search/my-cases/", "/api/search")
+    for canary in (INTERNAL_TEXT, INTERNAL_FILENAME, INTERNAL_FILE_CONTENT, OTHER_AGENCY_TITLE, OTHER_AGENCY_TEXT)
+]
 CANARIES = (INTERNAL_TEXT, INTERNAL_FILENAME, INTERNAL_FILE_CONTENT, OTHER_AGENCY_TITLE, OTHER_AGENCY_TEXT)
 
 EXPECTED_CHANNELS = {
@@ -176,8 +183,13 @@ def test_nothing_internal_or_from_another_agency_reaches_clients_or_outsiders(
             f"/my-cases/?q={INTERNAL_TEXT}",
             f"/cases/?q={INTERNAL_TEXT}",
             f"/cases/?q={OTHER_AGENCY_TITLE}",
+            *SEARCH_URLS,
+            *[f"{url}&case={case_id}" for url in SEARCH_URLS for case_id in (a, b)],
         ):
-            add(role, "search", fetch(http, url))
+            # Snippets mark the matched word (<mark>), which splits a canary: check the text too.
+            text = fetch(http, url)
+            add(role, "search", text)
+            add(role, "search", strip_tags(text))
 
     # Live events: every role listens on both cases while more internal activity happens.
     async def listen() -> dict[str, list[dict[str, Any]]]:
@@ -253,6 +265,10 @@ def test_nothing_internal_or_from_another_agency_reaches_clients_or_outsiders(
     assert INTERNAL_FILENAME in fetch(alice, f"/cases/{a}/documents/")
     assert INTERNAL_FILE_CONTENT in fetch(alice, f"/cases/documents/{internal_doc_ids[0]}/download")
     assert OTHER_AGENCY_TEXT in fetch(dave, f"/api/cases/{b}/messages")
+    assert INTERNAL_TEXT in strip_tags(fetch(alice, "/search/?q=5d1f0a"))
+    assert INTERNAL_FILENAME in strip_tags(fetch(alice, "/search/?q=8b2c"))
+    assert OTHER_AGENCY_TITLE in strip_tags(fetch(dave, "/search/?q=a41b"))
+    assert OTHER_AGENCY_TEXT in strip_tags(fetch(dave, "/api/search?q=c0f3"))
 
     covered = sorted({channel for channels in collected.values() for channel in channels})
     print("leak canary covered channels:", ", ".join(covered))

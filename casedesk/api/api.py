@@ -55,6 +55,7 @@ from casedesk.cases.models import Case, Document, Message, Notification
 from casedesk.cases.threads import message_window, with_thread_relations
 from casedesk.lib.errors import ActionError
 from casedesk.lib.files import file_response
+from casedesk.search.api import router as search_router
 
 api = NinjaAPI(
     title="casedesk API",
@@ -399,3 +400,4 @@ def mark_all_notifications_read(request: HttpRequest) -> dict[str, Any]:
 
 
 api.add_router("/", router)
+api.add_router("/", search_router)  # GET /api/search (casedesk/search/api.py)
