@@ -34,7 +34,13 @@ OTHER_AGENCY_TEXT = "CANARY-other-agency-text-c0f3"
 SEARCH_URLS = [
     f"{path}?q={canary.rsplit('-', 1)[-1].removesuffix('.txt')}"
     for path in ("/search/", "/search/my-cases/", "/api/search")
-    for canary in (INTERNAL_TEXT, INTERNAL_FILENAME, INTERNAL_FILE_CONTENT, OTHER_AGENCY_TITLE, OTHER_AGENCY_TEXT)
+    for canary in (
+        INTERNAL_TEXT,
+        INTERNAL_FILENAME,
+        INTERNAL_FILE_CONTENT,
+        OTHER_AGENCY_TITLE,
+        OTHER_AGENCY_TEXT,
+    )
 ]
 CANARIES = (INTERNAL_TEXT, INTERNAL_FILENAME, INTERNAL_FILE_CONTENT, OTHER_AGENCY_TITLE, OTHER_AGENCY_TEXT)
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.http import Http404
 from django.utils import timezone
 
 from casedesk.accounts.access import MagicGrant, Viewer, viewer_for_user
@@ -39,7 +40,9 @@ def find(viewer: Viewer, q: str, **kwargs: object) -> list[tuple[str, int]]:
 
 def magic_viewer(cast: Cast) -> Viewer:
     link, _ = MagicLink.issue(cast.erin, cast.case_a)
-    return Viewer(magic_grants=(MagicGrant(link_id=link.pk, contact_id=cast.erin.pk, case_id=cast.case_a.pk),))
+    return Viewer(
+        magic_grants=(MagicGrant(link_id=link.pk, contact_id=cast.erin.pk, case_id=cast.case_a.pk),)
+    )
 
 
 @pytest.fixture
@@ -86,11 +89,16 @@ def test_team_finds_internal_notes_of_their_agency_only(cast: Cast, posted: dict
     assert set(found) == {("message", posted[k].pk) for k in ("approval", "note", "other_client")}
 
 
-def test_client_never_finds_internal_note_or_other_clients_case(cast: Cast, posted: dict[str, Message]) -> None:
+def test_client_never_finds_internal_note_or_other_clients_case(
+    cast: Cast, posted: dict[str, Message]
+) -> None:
     carol = viewer_for_user(cast.carol_user)
     assert find(carol, "budget", as_client=True) == []
     assert set(find(carol, "logo", as_client=True)) == {("message", posted["approval"].pk)}
-    assert set(find(carol, "approved")) == {("message", posted["approval"].pk), ("message", posted["reply"].pk)}
+    assert set(find(carol, "approved")) == {
+        ("message", posted["approval"].pk),
+        ("message", posted["reply"].pk),
+    }
     frank = viewer_for_user(cast.frank_user)
     assert find(frank, "logo", as_client=True) == [("message", posted["other_client"].pk)]
 
@@ -121,7 +129,9 @@ def test_searchable_querysets_agree_with_visible_per_case(cast: Cast, posted: di
         uploaded_by_user=cast.alice,
         internal_only=True,
     )
-    viewers = [viewer_for_user(u) for u in (cast.alice, cast.carol_user, cast.frank_user, cast.dave, cast.pat)]
+    viewers = [
+        viewer_for_user(u) for u in (cast.alice, cast.carol_user, cast.frank_user, cast.dave, cast.pat)
+    ]
     viewers.append(magic_viewer(cast))
     for viewer in viewers:
         all_messages = set(searchable_messages(viewer).values_list("pk", flat=True))
@@ -131,8 +141,8 @@ def test_searchable_querysets_agree_with_visible_per_case(cast: Cast, posted: di
         for case in (cast.case_a, cast.case_a2, cast.case_b):
             try:
                 case = access_case(viewer, case.pk)
-            except Exception:
-                continue
+            except Http404:
+                continue  # a case they may not open contributes nothing
             expected_messages |= set(visible_messages(viewer, case).values_list("pk", flat=True))
             expected_documents |= set(visible_documents(viewer, case).values_list("pk", flat=True))
         assert all_messages == expected_messages
@@ -184,7 +194,9 @@ def test_case_titles_clients_and_contacts(cast: Cast) -> None:
     assert search(viewer_for_user(cast.dave), parse_query("campaign")).matching_cases == []
     carol = viewer_for_user(cast.carol_user)
     assert search(carol, parse_query("rebrand"), as_client=True).matching_cases == []
-    assert [c.pk for c in search(carol, parse_query("spring"), as_client=True).matching_cases] == [cast.case_a.pk]
+    assert [c.pk for c in search(carol, parse_query("spring"), as_client=True).matching_cases] == [
+        cast.case_a.pk
+    ]
 
 
 def test_filters(cast: Cast, posted: dict[str, Message]) -> None:
@@ -224,7 +236,8 @@ def test_filters(cast: Cast, posted: dict[str, Message]) -> None:
 
 def test_ordering_newest_first_or_by_relevance_and_paging(cast: Cast) -> None:
     posted = [
-        do_post_message(case=cast.case_a, body=f"report number {i}", author_user=cast.alice) for i in range(45)
+        do_post_message(case=cast.case_a, body=f"report number {i}", author_user=cast.alice)
+        for i in range(45)
     ]
     strong = do_post_message(
         case=cast.case_a2, body="report report report: the report of reports", author_user=cast.alice
@@ -236,7 +249,14 @@ def test_ordering_newest_first_or_by_relevance_and_paging(cast: Cast) -> None:
     seen = [pk for _, pk in hits(first)]
     assert seen == [m.pk for m in reversed(posted)][:20]
     last = search(alice, parse_query("report"), page=3)
-    assert [pk for _, pk in hits(last)] == [posted[4].pk, posted[3].pk, posted[2].pk, posted[1].pk, posted[0].pk, strong.pk]
+    assert [pk for _, pk in hits(last)] == [
+        posted[4].pk,
+        posted[3].pk,
+        posted[2].pk,
+        posted[1].pk,
+        posted[0].pk,
+        strong.pk,
+    ]
     assert not last.has_next
     assert search(alice, parse_query("report"), page=9).groups == []
     relevant = search(alice, parse_query("report"), filters=SearchFilters(order="relevance"))
@@ -251,7 +271,9 @@ def test_results_grouped_by_case(cast: Cast, posted: dict[str, Message]) -> None
 
 def test_snippet_highlights_words_and_escapes_text(cast: Cast) -> None:
     do_post_message(
-        case=cast.case_a, body="<script>alert(1)</script> the proposal is <b>approved</b>", author_user=cast.alice
+        case=cast.case_a,
+        body="<script>alert(1)</script> the proposal is <b>approved</b>",
+        author_user=cast.alice,
     )
     results = search(viewer_for_user(cast.alice), parse_query("proposal"))
     html = str(results.groups[0].hits[0].snippet)
@@ -282,7 +304,19 @@ def test_bad_queries_get_a_sentence(raw: str, sentence: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ['NEAR(a b)', "a AND b", "a* ^b", 'col:value', "a'b", "'", "()", "*", '"a" "b"', "Ünïcödé façade", "a -b or c"],
+    [
+        "NEAR(a b)",
+        "a AND b",
+        "a* ^b",
+        "col:value",
+        "a'b",
+        "'",
+        "()",
+        "*",
+        '"a" "b"',
+        "Ünïcödé façade",
+        "a -b or c",
+    ],
 )
 def test_odd_but_valid_queries_run_on_the_engine(cast: Cast, raw: str) -> None:
     do_post_message(case=cast.case_a, body="Ünicode façade a b c value", author_user=cast.alice)

@@ -34,7 +34,9 @@ def test_team_token_sees_internal_notes_of_own_agency(cast: Cast, posted: dict[s
     hit = next(h for g in body["groups"] for h in g["hits"] if h["id"] == posted["note"])
     assert hit["internal_only"] is True
     assert hit["snippet_html"].startswith("<mark>Contract</mark>")
-    assert hit["url"].endswith(f"/cases/{cast.case_a.pk}/messages/?before={posted['note'] + 1}#m{posted['note']}")
+    assert hit["url"].endswith(
+        f"/cases/{cast.case_a.pk}/messages/?before={posted['note'] + 1}#m{posted['note']}"
+    )
     internal = HttpClient().get(
         "/api/search", {"q": "contract", "visibility": "internal"}, headers={"Authorization": f"Bearer {raw}"}
     )
@@ -47,7 +49,9 @@ def test_clients_and_outsiders_see_only_their_own(cast: Cast, posted: dict[str, 
     assert "thin" not in str(carol)
     magic = cast.magic_client().get("/api/search", {"q": "contract"}).json()
     assert ids(magic) == {posted["public"]}
-    assert magic["groups"][0]["hits"][0]["url"].endswith(f"/my-cases/{cast.case_a.pk}/messages?before={posted['public'] + 1}#m{posted['public']}")
+    assert magic["groups"][0]["hits"][0]["url"].endswith(
+        f"/my-cases/{cast.case_a.pk}/messages?before={posted['public'] + 1}#m{posted['public']}"
+    )
     frank = cast.login(cast.frank_user).get("/api/search", {"q": "contract"}).json()
     assert frank["total"] == 0 and frank["groups"] == []
     dave = cast.login(cast.dave).get("/api/search", {"q": "contract"}).json()
@@ -68,7 +72,10 @@ def test_anonymous_gets_401(cast: Cast) -> None:
         ({"q": "x" * 10_000}, "the limit is 500"),
         ({"q": '"unclosed'}, "quotation mark is not closed"),
         ({"q": "-only"}, "words to leave out"),
-        ({"q": "a", "date_from": "2026-02-01", "date_to": "2026-01-01"}, "The end date is before the start date."),
+        (
+            {"q": "a", "date_from": "2026-02-01", "date_to": "2026-01-01"},
+            "The end date is before the start date.",
+        ),
         ({"q": "a", "date_from": "soon"}, "date_from"),
         ({"q": "a", "page": "0"}, "page"),
         ({"q": "a", "page_size": "1000"}, "page_size"),
@@ -86,9 +93,9 @@ def test_paging_has_no_cap(cast: Cast) -> None:
     for i in range(23):
         do_post_message(case=cast.case_a, body=f"weekly sync {i}", author_user=cast.alice)
     http = cast.login(cast.alice)
-    first = http.get("/api/search", {"q": "weekly", "page_size": 10}).json()
+    first = http.get("/api/search", {"q": "weekly", "page_size": "10"}).json()
     assert first["total"] == 23 and first["pages"] == 3 and first["next_page"] == 2
-    third = http.get("/api/search", {"q": "weekly", "page_size": 10, "page": 3}).json()
+    third = http.get("/api/search", {"q": "weekly", "page_size": "10", "page": "3"}).json()
     assert len(ids(third)) == 3 and third["next_page"] is None
 
 

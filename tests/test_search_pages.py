@@ -15,9 +15,14 @@ from tests.conftest import Cast
 
 @pytest.fixture
 def thread(cast: Cast) -> dict[str, int]:
-    public = do_post_message(case=cast.case_a, body="The client approved the v3 banner.", author_user=cast.alice)
+    public = do_post_message(
+        case=cast.case_a, body="The client approved the v3 banner.", author_user=cast.alice
+    )
     note = do_post_message(
-        case=cast.case_a, body="Banner budget is tight, keep it quiet.", author_user=cast.bob, internal_only=True
+        case=cast.case_a,
+        body="Banner budget is tight, keep it quiet.",
+        author_user=cast.bob,
+        internal_only=True,
     )
     return {"public": public.pk, "note": note.pk}
 
@@ -27,7 +32,7 @@ def test_team_page_shows_hits_grouped_with_marks_and_links(cast: Cast, thread: d
     html = page.content.decode()
     assert page.status_code == 200
     assert "<mark>banner</mark>" in html.lower()
-    assert f'/cases/{cast.case_a.pk}/messages/?before={thread["note"] + 1}#m{thread["note"]}' in html
+    assert f"/cases/{cast.case_a.pk}/messages/?before={thread['note'] + 1}#m{thread['note']}" in html
     assert "search-hit-internal" in html and "Internal</span>" in html
     assert html.count('class="card search-group"') == 1
     assert "2 messages and files match" in html
@@ -41,7 +46,9 @@ def test_hit_link_opens_the_thread_at_that_message(cast: Cast, thread: dict[str,
     assert f'id="m{thread["public"]}"' not in newest  # older than the newest page
     opened = http.get(f"/cases/{cast.case_a.pk}/messages/?before={thread['public'] + 1}").content.decode()
     assert f'id="m{thread["public"]}"' in opened
-    portal = cast.login(cast.carol_user).get(f"/my-cases/{cast.case_a.pk}/messages?before={thread['public'] + 1}")
+    portal = cast.login(cast.carol_user).get(
+        f"/my-cases/{cast.case_a.pk}/messages?before={thread['public'] + 1}"
+    )
     assert f'id="m{thread["public"]}"' in portal.content.decode()
 
 
@@ -61,7 +68,9 @@ def test_portal_page_never_shows_internal_note(cast: Cast, thread: dict[str, int
         assert "tight" not in html.lower() and "search-hit-internal" not in html
         assert f"#m{thread['note']}" not in html
         assert "1 message and file match" in html
-        assert f'/my-cases/{cast.case_a.pk}/messages?before={thread["public"] + 1}#m{thread["public"]}' in html
+        assert (
+            f"/my-cases/{cast.case_a.pk}/messages?before={thread['public'] + 1}#m{thread['public']}" in html
+        )
 
 
 def test_clients_and_outsiders_get_404_on_team_search(cast: Cast, thread: dict[str, int]) -> None:
@@ -69,8 +78,11 @@ def test_clients_and_outsiders_get_404_on_team_search(cast: Cast, thread: dict[s
     assert cast.magic_client().get("/search/", {"q": "banner"}).status_code == 404
     outsider = cast.login(cast.dave).get("/search/", {"q": "banner"})
     assert outsider.status_code == 200
-    assert "search-hit" not in outsider.content.decode() and "0 messages and files match" in outsider.content.decode()
-    wrong_agency = cast.login(cast.dave).get("/search/", {"q": "banner", "agency": cast.agency_a.pk})
+    assert (
+        "search-hit" not in outsider.content.decode()
+        and "0 messages and files match" in outsider.content.decode()
+    )
+    wrong_agency = cast.login(cast.dave).get("/search/", {"q": "banner", "agency": str(cast.agency_a.pk)})
     assert wrong_agency.status_code == 404
 
 
@@ -83,7 +95,10 @@ def test_clients_and_outsiders_get_404_on_team_search(cast: Cast, thread: dict[s
     ],
 )
 def test_bad_queries_get_a_sentence_on_both_pages(cast: Cast, q: str, sentence: str) -> None:
-    for http, url in ((cast.login(cast.alice), "/search/"), (cast.login(cast.carol_user), "/search/my-cases/")):
+    for http, url in (
+        (cast.login(cast.alice), "/search/"),
+        (cast.login(cast.carol_user), "/search/my-cases/"),
+    ):
         page = http.get(url, {"q": q})
         assert page.status_code == 400
         assert sentence in page.content.decode()
@@ -100,9 +115,7 @@ def test_empty_box_shows_the_form_without_error(cast: Cast) -> None:
     assert page.status_code == 200 and 'role="alert"' not in page.content.decode()
 
 
-def test_team_results_page_query_count_is_constant(
-    cast: Cast, django_assert_max_num_queries: object
-) -> None:
+def test_team_results_page_query_count_is_constant(cast: Cast, django_assert_max_num_queries: object) -> None:
     http = cast.login(cast.alice)
     do_post_message(
         case=cast.case_a,

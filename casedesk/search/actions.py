@@ -31,7 +31,10 @@ def do_set_search_language(*, agency: Agency, config: str) -> AgencySearchLangua
 
 
 def reindex_messages(
-    *, agency_id: int | None = None, batch: int = REINDEX_BATCH, progress: Callable[[int], None] | None = None
+    *,
+    agency_id: int | None = None,
+    batch: int = REINDEX_BATCH,
+    progress: Callable[[int], object] | None = None,
 ) -> int:
     """Recompute the index for existing messages (all, or one agency's); safe to run again.
 

@@ -85,7 +85,9 @@ def _refuse(message: str, field: str, status: int = 422) -> ActionError:
 )
 def api_search(
     request: HttpRequest,
-    q: Annotated[str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS})] = Query(
+    q: Annotated[
+        str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS})
+    ] = Query(
         "",
         description=(
             "What to look for, in web-search syntax: words (all must appear), "
@@ -98,13 +100,15 @@ def api_search(
     client: int | None = Query(None, ge=1, description="Only cases of this client."),
     author_user: int | None = Query(None, ge=1, description="Only messages and files by this team member."),
     author_contact: int | None = Query(None, ge=1, description="Only messages and files by this contact."),
-    date_from: dt.date | None = Query(None, description="Created on or after this day (YYYY-MM-DD)."),
-    date_to: dt.date | None = Query(None, description="Created on or before this day (YYYY-MM-DD)."),
+    date_from: dt.date | None = Query(None, description="Created on or after this day (YYYY-MM-DD)."),  # noqa: B008
+    date_to: dt.date | None = Query(None, description="Created on or before this day (YYYY-MM-DD)."),  # noqa: B008
     has_file: bool = Query(False, description="Only messages with a file (files always have one)."),
     visibility: Literal["", "internal", "client"] = Query(
         "", description="`internal`: internal notes and files only (team); `client`: client-visible only."
     ),
-    order: Literal["newest", "relevance"] = Query("newest", description="Newest first, or most relevant first."),
+    order: Literal["newest", "relevance"] = Query(
+        "newest", description="Newest first, or most relevant first."
+    ),
     page: int = Query(1, ge=1, description="Page number, from 1; there is no last-page limit."),
     page_size: int = Query(20, ge=1, le=100, description="Hits per page (1–100)."),
 ) -> dict[str, Any]:

@@ -9,7 +9,11 @@ from django import forms
 from casedesk.search.query import MAX_QUERY_CHARS, ParsedQuery, SearchQueryError, parse_query
 from casedesk.search.service import SearchFilters
 
-VISIBILITY_CHOICES = [("", "Everything"), ("internal", "Internal notes only"), ("client", "Client-visible only")]
+VISIBILITY_CHOICES = [
+    ("", "Everything"),
+    ("internal", "Internal notes only"),
+    ("client", "Client-visible only"),
+]
 ORDER_CHOICES = [("newest", "Newest first"), ("relevance", "Most relevant first")]
 
 
@@ -50,7 +54,9 @@ class SearchForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date. Swap them or pick another end date.")
+            self.add_error(
+                "date_to", "The end date is before the start date. Swap them or pick another end date."
+            )
         return data
 
     def filters(self) -> SearchFilters:

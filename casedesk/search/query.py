@@ -110,7 +110,7 @@ def parse_query(raw: str | None) -> ParsedQuery:
         else:
             if closing != '"':
                 raise SearchQueryError(
-                    "A quotation mark is not closed. Put a second \" after the phrase, or remove the first."
+                    'A quotation mark is not closed. Put a second " after the phrase, or remove the first.'
                 )
             excluded = minus == "-"
             typed = " ".join(phrase.split())
@@ -128,8 +128,11 @@ def parse_query(raw: str | None) -> ParsedQuery:
         if all(term.excluded for term in group):
             left_out = ", ".join(f"-{t.text}" for t in group)
             raise SearchQueryError(
-                f"Add a word to look for next to {left_out}: a search cannot consist only of words to leave out."
+                f"Add a word to look for next to {left_out}: "
+                "a search cannot consist only of words to leave out."
             )
     if sum(len(group) for group in groups) > MAX_TERMS:
-        raise SearchQueryError(f"This search has more than {MAX_TERMS} words. Search for the few that matter.")
+        raise SearchQueryError(
+            f"This search has more than {MAX_TERMS} words. Search for the few that matter."
+        )
     return ParsedQuery(raw=text, groups=tuple(tuple(group) for group in groups))

@@ -295,4 +295,3 @@ def matching_case_rows(
         .annotate(activity_at=Coalesce("last_message_at", "created_at"))
         .order_by("-activity_at", "-pk")
     )
-

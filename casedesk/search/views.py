@@ -28,7 +28,10 @@ AUTHOR_CHOICES = 300
 def hit_url(hit: Hit, *, team: bool) -> str:
     prefix = "cases" if team else "portal"
     if hit.message_id is not None:
-        return reverse(f"{prefix}:messages", args=[hit.case.pk]) + f"?before={hit.message_id + 1}#m{hit.message_id}"
+        return (
+            reverse(f"{prefix}:messages", args=[hit.case.pk])
+            + f"?before={hit.message_id + 1}#m{hit.message_id}"
+        )
     return reverse(f"{prefix}:documents", args=[hit.case.pk]) + f"#d{hit.pk}"
 
 
@@ -71,9 +74,12 @@ def team_search(request: HttpRequest) -> HttpResponse:
         )
     _with_urls(results, team=True)
     selected_case = form.cleaned_data.get("case") if form.is_valid() else None
-    cases = visible_cases(viewer).filter(agency=agency).annotate(
-        activity_at=Coalesce("last_message_at", "created_at")
-    ).order_by("-activity_at", "-pk")
+    cases = (
+        visible_cases(viewer)
+        .filter(agency=agency)
+        .annotate(activity_at=Coalesce("last_message_at", "created_at"))
+        .order_by("-activity_at", "-pk")
+    )
     context: dict[str, Any] = {
         "agency": agency,
         "form": form,
@@ -93,7 +99,9 @@ def team_search(request: HttpRequest) -> HttpResponse:
         ],
         "client_authors": [
             (f"c{c.pk}", c.name)
-            for c in Contact.objects.filter(agency=agency).order_by("name").only("pk", "name")[:AUTHOR_CHOICES]
+            for c in Contact.objects.filter(agency=agency)
+            .order_by("name")
+            .only("pk", "name")[:AUTHOR_CHOICES]
         ],
     }
     status = 200 if not form.errors else 400
