@@ -164,29 +164,7 @@ def search(
     """
     filters = filters or SearchFilters()
     page = max(1, page)
-    messages = searchable_messages(viewer, as_client=as_client)
-    documents = searchable_documents(viewer, as_client=as_client)
-    if agency_id is not None:
-        messages = messages.filter(case__agency_id=agency_id)
-        documents = documents.filter(case__agency_id=agency_id)
-    files_of_messages = documents
-    messages = _filter_messages(_common(messages, filters), files_of_messages, filters)
-    documents = _filter_documents(_common(documents, filters), filters)
-
-    languages = _languages(viewer, as_client=as_client, agency_id=agency_id)
-    message_hits = (
-        engine()
-        .match_messages(messages, query, languages)
-        .annotate(kind=Value("message"), sort_at=F("created_at"))
-        .values_list("kind", "pk", "sort_at", "search_rank")
-    )
-    document_hits = (
-        documents.filter(name_condition("name", query))
-        .annotate(kind=Value("document"), sort_at=F("created_at"), search_rank=Value(1.0, FloatField()))
-        .values_list("kind", "pk", "sort_at", "search_rank")
-    )
-    hits = message_hits.union(document_hits, all=True)
-    ordering = ("-search_rank", "-sort_at", "-pk") if filters.order == "relevance" else ("-sort_at", "-pk")
+    hits, ordering = hit_rows(viewer, query, filters, as_client=as_client, agency_id=agency_id)
     total = hits.count()
     offset = (page - 1) * page_size
     page_rows = list(hits.order_by(*ordering)[offset : offset + page_size]) if offset < total else []
@@ -248,6 +226,44 @@ def search(
         matching_cases=matching_cases,
         matching_cases_total=matching_total,
     )
+
+
+def hit_rows(
+    viewer: Viewer,
+    query: ParsedQuery,
+    filters: SearchFilters,
+    *,
+    as_client: bool = False,
+    agency_id: int | None = None,
+) -> tuple[QuerySet[Any], tuple[str, ...]]:
+    """The matching (kind, pk, sort_at, search_rank) rows, unordered, and the ordering to apply.
+
+    Messages and files in one ``UNION ALL``, both drawn from the access module's querysets.
+    """
+    messages = searchable_messages(viewer, as_client=as_client)
+    documents = searchable_documents(viewer, as_client=as_client)
+    if agency_id is not None:
+        messages = messages.filter(case__agency_id=agency_id)
+        documents = documents.filter(case__agency_id=agency_id)
+    files_of_messages = documents
+    messages = _filter_messages(_common(messages, filters), files_of_messages, filters)
+    documents = _filter_documents(_common(documents, filters), filters)
+
+    languages = _languages(viewer, as_client=as_client, agency_id=agency_id)
+    message_hits = (
+        engine()
+        .match_messages(messages, query, languages)
+        .annotate(kind=Value("message"), sort_at=F("created_at"))
+        .values_list("kind", "pk", "sort_at", "search_rank")
+    )
+    document_hits = (
+        documents.filter(name_condition("name", query))
+        .annotate(kind=Value("document"), sort_at=F("created_at"), search_rank=Value(1.0, FloatField()))
+        .values_list("kind", "pk", "sort_at", "search_rank")
+    )
+    hits = message_hits.union(document_hits, all=True)
+    ordering = ("-search_rank", "-sort_at", "-pk") if filters.order == "relevance" else ("-sort_at", "-pk")
+    return hits, ordering
 
 
 def _narrowed_to_content(filters: SearchFilters) -> bool:
