@@ -21,6 +21,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bench import hardware, peer, scenarios
+from bench import search as search_bench
 from bench.prodlocal import ProdLocal
 from bench.site import seed_site, setup_django
 from bench.stats import format_table, ratio
@@ -28,7 +29,7 @@ from bench.stats import format_table, ratio
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CPU_GROUPS = ["web", "worker-1", "worker-2", "postgres", "mailsink", "load_generator"]
-ALL = ["post", "live", "thread", "inbound", "triage", "connections", "peer"]
+ALL = ["post", "live", "thread", "inbound", "triage", "connections", "search", "peer"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -344,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             ("triage", lambda: scenarios.scenario_triage(cfg, site, progress)),
             ("connections", lambda: scenarios.scenario_connections(cfg, site, env, args.port + 2, progress)),
+            ("search", lambda: search_bench.scenario_rows(args.quick, ROOT / "var" / "bench" / "s.json")),
         ]
         for name, step in steps:
             if name not in only:
@@ -385,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         f"load average at start {machine['load_average_at_start']}, at end {machine['load_average_at_end']}\n"
     )
     print(render(report))
+    for row in report["results"].get("search", []):
+        print("\n" + row.get("table", row["status"]))
     print(f"\nJSON: {output}")
     return 0
 

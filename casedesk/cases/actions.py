@@ -21,6 +21,7 @@ from casedesk.accounts.models import Agency, Client, Contact, MagicLink, Members
 from casedesk.cases.events import (
     CaseActivity,
     ContactLeftCase,
+    DocumentStored,
     MentionNotified,
     MessagePosted,
     NotificationsChanged,
@@ -185,6 +186,7 @@ def _store_document(
     # Storage.save copies in chunks from the upload (a temp file above 256 KB): never all in memory.
     document.file.save("file", upload, save=False)
     document.save()
+    emit(DocumentStored(document))  # search reads the text inside, once, in a job
     return document
 
 

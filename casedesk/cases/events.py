@@ -5,6 +5,8 @@ transaction; who acts on them is decided at startup:
 
 - ``MessagePosted``, ``MentionNotified``: the mail app enqueues the emails, in the transaction
   (``casedesk/mail/subscribers.py``);
+- ``DocumentStored``: the search app enqueues reading the file's text, in the transaction
+  (``casedesk/search/apps.py``);
 - ``ContactLeftCase``: the mail app revokes the contact's reply addresses, in the transaction;
 - ``CaseActivity``, ``NotificationsChanged``: the live app tells open browsers, after commit
   (``casedesk/live/subscribers.py``).
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from casedesk.accounts.models import Contact
-from casedesk.cases.models import Case, Message, Notification
+from casedesk.cases.models import Case, Document, Message, Notification
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,13 @@ class MessagePosted:
     """A new message is on a case thread (internal or not; subscribers apply the access rules)."""
 
     message: Message
+
+
+@dataclass(frozen=True)
+class DocumentStored:
+    """A file was stored on a case (on its own or with a message)."""
+
+    document: Document
 
 
 @dataclass(frozen=True)

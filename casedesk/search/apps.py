@@ -12,7 +12,12 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from casedesk.cases.events import DocumentStored
+        from casedesk.lib.events import subscribe
+
         post_migrate.connect(_ensure_sqlite_triggers, sender=self)
+        # In the upload's transaction: a stored file always gets its text-extraction job.
+        subscribe(DocumentStored, _enqueue_extraction)
 
 
 def _ensure_sqlite_triggers(using: str = "default", **kwargs: Any) -> None:
@@ -22,3 +27,9 @@ def _ensure_sqlite_triggers(using: str = "default", **kwargs: Any) -> None:
     from casedesk.search.engines import ensure_index_triggers
 
     ensure_index_triggers(using)
+
+
+def _enqueue_extraction(event: Any) -> None:
+    from casedesk.search.extraction import extract_document_text
+
+    extract_document_text.enqueue(event.document.pk)

@@ -35,6 +35,10 @@ class SearchEngine(Protocol):
         """``messages`` whose body matches ``query``, annotated with ``search_rank``."""
         ...
 
+    def document_text_condition(self, query: ParsedQuery, languages: Sequence[str]) -> RawSQL:
+        """A condition on ``cases_document``: the text extracted from the file matches ``query``."""
+        ...
+
 
 def name_condition(field: str, query: ParsedQuery) -> Q:
     """``field`` contains the query's words (partial words too), with the same and/or/-word rules."""
@@ -67,6 +71,17 @@ class PostgresEngine:
         ranking = RawSQL(rank, params, output_field=FloatField())  # noqa: S611
         return messages.filter(condition).annotate(search_rank=ranking)
 
+    def document_text_condition(self, query: ParsedQuery, languages: Sequence[str]) -> RawSQL:
+        text = query.websearch_text()
+        params: list[str] = []
+        for language in languages:
+            params += [language, text]
+        matches = " OR ".join(
+            ["search_documenttext.search_vector @@ websearch_to_tsquery(%s::regconfig, %s)"] * len(languages)
+        )
+        sql = f"cases_document.id IN (SELECT document_id FROM search_documenttext WHERE {matches})"  # noqa: S608
+        return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 - constant SQL
+
 
 class SqliteEngine:
     vendor = "sqlite"
@@ -86,6 +101,13 @@ class SqliteEngine:
         condition = RawSQL(matches, [text], output_field=BooleanField())  # noqa: S611 - constant SQL
         ranking = RawSQL(rank, [text], output_field=FloatField())  # noqa: S611 - constant SQL
         return messages.filter(condition).annotate(search_rank=ranking)
+
+    def document_text_condition(self, query: ParsedQuery, languages: Sequence[str]) -> RawSQL:
+        sql = (
+            "cases_document.id IN (SELECT rowid FROM search_documenttext_fts "
+            "WHERE search_documenttext_fts MATCH %s)"
+        )
+        return RawSQL(sql, [query.fts5_text()], output_field=BooleanField())  # noqa: S611 - constant SQL
 
 
 def engine(using: str = "default") -> SearchEngine:
@@ -109,6 +131,11 @@ def ensure_index_triggers(using: str = "default") -> None:
         cursor.execute(schema.SQLITE_TABLE)
         for statement in schema.SQLITE_TRIGGERS:
             cursor.execute(statement)
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_documenttext'")
+        if cursor.fetchone() is not None:
+            cursor.execute(schema.SQLITE_DOCUMENT_TEXT_TABLE)
+            for statement in schema.SQLITE_DOCUMENT_TEXT_TRIGGERS:
+                cursor.execute(statement)
 
 
 def rebuild_index(using: str = "default") -> None:
@@ -118,6 +145,7 @@ def rebuild_index(using: str = "default") -> None:
         ensure_index_triggers(using)
         with conn.cursor() as cursor:
             cursor.execute(schema.SQLITE_REBUILD)
+            cursor.execute("INSERT INTO search_documenttext_fts(search_documenttext_fts) VALUES ('rebuild')")
 
 
 __all__ = ["PostgresEngine", "SearchEngine", "SqliteEngine", "engine", "name_condition"]

@@ -48,3 +48,28 @@ class AgencySearchLanguage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id}: {self.config}"
+
+
+class ExtractionStatus(models.TextChoices):
+    OK = "ok", "Text extracted"
+    UNSUPPORTED = "unsupported", "No text to read in this kind of file"
+    FAILED = "failed", "The file could not be read"
+
+
+class DocumentText(models.Model):
+    """The text inside a file (PDF, Word, Excel, plain text), extracted once after upload.
+
+    The index over it lives in the database, as for messages (``schema.py``). Visibility is the
+    document's: rows are only ever reached through ``searchable_documents``.
+    """
+
+    document = models.OneToOneField(
+        "cases.Document", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=ExtractionStatus.choices)
+    error = models.CharField(max_length=300, blank=True)
+    extracted_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"text of document {self.document_id} ({self.status})"

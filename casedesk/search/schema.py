@@ -103,3 +103,82 @@ def forward_statements(vendor: str) -> list[str]:
 
 def backward_statements(vendor: str) -> list[str]:
     return {"postgresql": POSTGRES_BACKWARD, "sqlite": SQLITE_BACKWARD}.get(vendor, [])
+
+
+# --- the text inside files (migration 0002) ---------------------------------------------------
+
+POSTGRES_DOCUMENT_TEXT_FORWARD = [
+    "ALTER TABLE search_documenttext ADD COLUMN IF NOT EXISTS search_vector tsvector",
+    """
+    CREATE OR REPLACE FUNCTION search_documenttext_vector() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      NEW.search_vector := to_tsvector(
+        COALESCE(
+          (SELECT l.config::regconfig FROM search_agencysearchlanguage l
+             JOIN cases_case c ON c.agency_id = l.agency_id
+             JOIN cases_document d ON d.case_id = c.id WHERE d.id = NEW.document_id),
+          'simple'::regconfig),
+        COALESCE(NEW.text, ''));
+      RETURN NEW;
+    END
+    $$
+    """,
+    "DROP TRIGGER IF EXISTS search_documenttext_vector ON search_documenttext",
+    """
+    CREATE TRIGGER search_documenttext_vector BEFORE INSERT OR UPDATE OF text ON search_documenttext
+    FOR EACH ROW EXECUTE FUNCTION search_documenttext_vector()
+    """,
+    "CREATE INDEX IF NOT EXISTS search_documenttext_vector_gin ON search_documenttext "
+    "USING gin (search_vector)",
+]
+POSTGRES_DOCUMENT_TEXT_BACKWARD = [
+    "DROP INDEX IF EXISTS search_documenttext_vector_gin",
+    "DROP TRIGGER IF EXISTS search_documenttext_vector ON search_documenttext",
+    "DROP FUNCTION IF EXISTS search_documenttext_vector()",
+]
+SQLITE_DOCUMENT_TEXT_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_documenttext_fts USING fts5("
+    "text, content='search_documenttext', content_rowid='document_id', "
+    "tokenize='unicode61 remove_diacritics 2')"
+)
+SQLITE_DOCUMENT_TEXT_TRIGGERS = [
+    """
+    CREATE TRIGGER IF NOT EXISTS search_documenttext_fts_insert AFTER INSERT ON search_documenttext BEGIN
+      INSERT INTO search_documenttext_fts(rowid, text) VALUES (new.document_id, new.text);
+    END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS search_documenttext_fts_delete AFTER DELETE ON search_documenttext BEGIN
+      INSERT INTO search_documenttext_fts(search_documenttext_fts, rowid, text)
+        VALUES ('delete', old.document_id, old.text);
+    END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS search_documenttext_fts_update
+    AFTER UPDATE OF text ON search_documenttext BEGIN
+      INSERT INTO search_documenttext_fts(search_documenttext_fts, rowid, text)
+        VALUES ('delete', old.document_id, old.text);
+      INSERT INTO search_documenttext_fts(rowid, text) VALUES (new.document_id, new.text);
+    END
+    """,
+]
+SQLITE_DOCUMENT_TEXT_BACKWARD = [
+    "DROP TRIGGER IF EXISTS search_documenttext_fts_update",
+    "DROP TRIGGER IF EXISTS search_documenttext_fts_delete",
+    "DROP TRIGGER IF EXISTS search_documenttext_fts_insert",
+    "DROP TABLE IF EXISTS search_documenttext_fts",
+]
+
+
+def document_text_forward(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return POSTGRES_DOCUMENT_TEXT_FORWARD
+    if vendor == "sqlite":
+        return [SQLITE_DOCUMENT_TEXT_TABLE, *SQLITE_DOCUMENT_TEXT_TRIGGERS]
+    return []
+
+
+def document_text_backward(vendor: str) -> list[str]:
+    return {"postgresql": POSTGRES_DOCUMENT_TEXT_BACKWARD, "sqlite": SQLITE_DOCUMENT_TEXT_BACKWARD}.get(
+        vendor, []
+    )

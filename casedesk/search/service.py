@@ -250,14 +250,16 @@ def hit_rows(
     documents = _filter_documents(_common(documents, filters), filters)
 
     languages = _languages(viewer, as_client=as_client, agency_id=agency_id)
+    search_engine = engine()
     message_hits = (
-        engine()
-        .match_messages(messages, query, languages)
+        search_engine.match_messages(messages, query, languages)
         .annotate(kind=Value("message"), sort_at=F("created_at"))
         .values_list("kind", "pk", "sort_at", "search_rank")
     )
     document_hits = (
-        documents.filter(name_condition("name", query))
+        documents.filter(
+            name_condition("name", query) | Q(search_engine.document_text_condition(query, languages))
+        )
         .annotate(kind=Value("document"), sort_at=F("created_at"), search_rank=Value(1.0, FloatField()))
         .values_list("kind", "pk", "sort_at", "search_rank")
     )
