@@ -15,13 +15,13 @@ PostgreSQL ``pg_trgm`` indexes serve those ``icontains`` lookups (``schema.py``)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import connections
 from django.db.models import BooleanField, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from casedesk.cases.models import Message
+from casedesk.cases.models import Case, Message
 from casedesk.search import schema
 from casedesk.search.query import ParsedQuery
 
@@ -39,6 +39,10 @@ class SearchEngine(Protocol):
         """A condition on ``cases_document``: the text extracted from the file matches ``query``."""
         ...
 
+    def in_agency(self, rows: QuerySet[Any], table: str, agency_id: int) -> QuerySet[Any]:
+        """``rows`` (of ``table``, with a ``case_id``) narrowed to one agency's cases."""
+        ...
+
 
 def name_condition(field: str, query: ParsedQuery) -> Q:
     """``field`` contains the query's words (partial words too), with the same and/or/-word rules."""
@@ -54,6 +58,14 @@ def name_condition(field: str, query: ParsedQuery) -> Q:
 
 class PostgresEngine:
     vendor = "postgresql"
+
+    def in_agency(self, rows: QuerySet[Any], table: str, agency_id: int) -> QuerySet[Any]:
+        # ``= ANY(ARRAY(subquery))`` is computed once (an InitPlan) and ANDed with one probe of the
+        # search index. Written as a join or ``IN (subquery)``, the planner repeats the probe once
+        # per case (a nested loop), ten times the work for a three-word phrase (docs/benchmark.md).
+        assert table in ("cases_message", "cases_document")
+        sql = f"{table}.case_id = ANY(ARRAY(SELECT id FROM cases_case WHERE agency_id = %s))"  # noqa: S608
+        return rows.filter(RawSQL(sql, [agency_id], output_field=BooleanField()))  # noqa: S611
 
     def match_messages(
         self, messages: QuerySet[Message], query: ParsedQuery, languages: Sequence[str]
@@ -85,6 +97,9 @@ class PostgresEngine:
 
 class SqliteEngine:
     vendor = "sqlite"
+
+    def in_agency(self, rows: QuerySet[Any], table: str, agency_id: int) -> QuerySet[Any]:
+        return rows.filter(case_id__in=Case.objects.filter(agency_id=agency_id).values("pk"))
 
     def match_messages(
         self, messages: QuerySet[Message], query: ParsedQuery, languages: Sequence[str]

@@ -242,15 +242,17 @@ def hit_rows(
     """
     messages = searchable_messages(viewer, as_client=as_client)
     documents = searchable_documents(viewer, as_client=as_client)
-    if agency_id is not None:
-        messages = messages.filter(case__agency_id=agency_id)
-        documents = documents.filter(case__agency_id=agency_id)
+    # "Has a file" asks for a visible file of the same message (so of the same case): the files'
+    # queryset before the engine's raw agency condition, which must stay in the outer query.
     files_of_messages = documents
+    search_engine = engine()
+    if agency_id is not None:
+        messages = search_engine.in_agency(messages, "cases_message", agency_id)
+        documents = search_engine.in_agency(documents, "cases_document", agency_id)
     messages = _filter_messages(_common(messages, filters), files_of_messages, filters)
     documents = _filter_documents(_common(documents, filters), filters)
 
     languages = _languages(viewer, as_client=as_client, agency_id=agency_id)
-    search_engine = engine()
     message_hits = (
         search_engine.match_messages(messages, query, languages)
         .annotate(kind=Value("message"), sort_at=F("created_at"))
