@@ -35,7 +35,7 @@ def test_team_page_shows_hits_grouped_with_marks_and_links(cast: Cast, thread: d
     assert f"/cases/{cast.case_a.pk}/messages/?before={thread['note'] + 1}#m{thread['note']}" in html
     assert "search-hit-internal" in html and "Internal</span>" in html
     assert html.count('class="card search-group"') == 1
-    assert "2 messages and files match" in html
+    assert "2 messages or files for" in html
 
 
 def test_hit_link_opens_the_thread_at_that_message(cast: Cast, thread: dict[str, int]) -> None:
@@ -67,7 +67,7 @@ def test_portal_page_never_shows_internal_note(cast: Cast, thread: dict[str, int
         assert "v3" in html
         assert "tight" not in html.lower() and "search-hit-internal" not in html
         assert f"#m{thread['note']}" not in html
-        assert "1 message and file match" in html
+        assert "1 message or file for" in html
         assert (
             f"/my-cases/{cast.case_a.pk}/messages?before={thread['public'] + 1}#m{thread['public']}" in html
         )
@@ -80,7 +80,7 @@ def test_clients_and_outsiders_get_404_on_team_search(cast: Cast, thread: dict[s
     assert outsider.status_code == 200
     assert (
         "search-hit" not in outsider.content.decode()
-        and "0 messages and files match" in outsider.content.decode()
+        and "0 messages or files for" in outsider.content.decode()
     )
     wrong_agency = cast.login(cast.dave).get("/search/", {"q": "banner", "agency": str(cast.agency_a.pk)})
     assert wrong_agency.status_code == 404
