@@ -13,6 +13,7 @@ message in hand) are the only places that drop internal-only content; ``visible_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -380,3 +381,12 @@ def searchable_documents(viewer: Viewer, *, as_client: bool = False) -> QuerySet
     return documents.filter(
         Q(case_id__in=team_case_ids) | Q(case_id__in=client_case_ids, internal_only=False)
     )
+
+
+def narrow_by_internal(rows: QuerySet[Any], *, internal: bool) -> QuerySet[Any]:
+    """Messages or files of a visible set: internal ones only, or client-visible ones only.
+
+    A filter the viewer chose (search's "internal notes only"), applied to rows that already went
+    through the rules above; it never widens what they may see.
+    """
+    return rows.filter(internal_only=internal)

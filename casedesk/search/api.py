@@ -13,8 +13,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import WithJsonSchema
 
-from casedesk.api.auth import request_viewer
-from casedesk.api.schemas import ErrorOut
+from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import is_team_for_case
 from casedesk.cases.models import Case
 from casedesk.lib.errors import ActionError
@@ -23,6 +22,20 @@ from casedesk.search.service import SearchFilters, search
 from casedesk.search.views import hit_url
 
 router = Router(tags=["search"])
+
+
+class ErrorOut(Schema):
+    """The API's error shape (``casedesk/api/schemas.py``), declared here: search sits below the api app."""
+
+    detail: str
+    code: str = "invalid"
+    field: str | None = None
+
+
+def request_viewer(request: HttpRequest) -> Viewer:
+    """The viewer the API's authentication put on the request (token or session)."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, Viewer) else viewer_from_request(request)
 
 
 class SearchCaseOut(Schema):

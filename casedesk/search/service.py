@@ -22,7 +22,13 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from casedesk.accounts.access import Viewer
-from casedesk.cases.access import client_cases, searchable_documents, searchable_messages, visible_cases
+from casedesk.cases.access import (
+    client_cases,
+    narrow_by_internal,
+    searchable_documents,
+    searchable_messages,
+    visible_cases,
+)
 from casedesk.cases.models import Case, Document, Message
 from casedesk.search.engines import engine, name_condition
 from casedesk.search.highlight import snippet
@@ -139,10 +145,8 @@ def _common(rows: QuerySet[Any], filters: SearchFilters) -> QuerySet[Any]:
         rows = rows.filter(created_at__gte=_day_start(filters.date_from))
     if filters.date_to is not None:
         rows = rows.filter(created_at__lt=_day_start(filters.date_to + dt.timedelta(days=1)))
-    if filters.visibility == "internal":
-        rows = rows.filter(internal_only=True)
-    elif filters.visibility == "client":
-        rows = rows.filter(internal_only=False)
+    if filters.visibility:
+        rows = narrow_by_internal(rows, internal=filters.visibility == "internal")
     return rows
 
 
