@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from casedesk.support.views import public, team, widget_api, widget_settings
+from casedesk.support.views import help_insights, public, team, widget_api, widget_settings
 
 app_name = "support"
 
@@ -24,6 +24,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("support/conversations/<int:conversation_id>/close/", team.close, name="close"),
     path("support/conversations/<int:conversation_id>/reopen/", team.reopen, name="reopen"),
     path("settings/support-widget/", widget_settings.widget_settings, name="widget_settings"),
+    path("settings/help-centre/", help_insights.help_centre, name="help_centre"),
+    path("settings/help-centre/add-examples/", help_insights.add_example_questions, name="help_add_examples"),
+    path("settings/help-centre/draft-article/", help_insights.draft_article, name="help_draft_article"),
     # Public: help centres and the demo storefront.
     path("help/", public.platform_help_index, name="help_index"),
     path("help/<slug:slug>/", public.platform_help_article, name="help_article"),

@@ -1,0 +1,158 @@
+"""Settings → Help centre: the questions the bot escalated for low confidence, grouped by similarity.
+
+Reads go through here (owners and admins of the agency only; anyone else gets nothing). The
+escalated question is the last visitor line the bot triaged before the conversation's
+``Escalation`` (whose ``reason`` says why: ``low_confidence``, ``human_requested``, ...).
+
+Grouping is TF-IDF on character n-grams of the question's content words (n-grams within word
+boundaries, so "refund" and "refunds" meet) with average-linkage agglomerative clustering on cosine distance, from scikit-learn. It
+is deterministic, needs no model, and takes milliseconds for the 500 questions the page shows
+at most; the triage engine's MiniLM encoder would group paraphrases better but costs seconds of
+ONNX inference per page view for that many questions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from casedesk.accounts.access import Viewer
+from casedesk.accounts.models import Agency
+from casedesk.support import bot
+from casedesk.support.models import ConversationMessage, Escalation, HelpArticle, MessageKind
+
+WINDOW_DAYS = 30
+MAX_QUESTIONS = 500
+# Cosine distance under which two groups merge (average linkage). Chosen on hand-written
+# questions (tests/test_help_insights.py), after dropping English function words: their paraphrases
+# merge from 0.75 on, and questions about different things stay apart up to 0.95 at least.
+GROUP_DISTANCE = 0.85
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class EscalatedQuestion:
+    message_id: int
+    text: str
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    questions: list[EscalatedQuestion]
+
+    @property
+    def title(self) -> str:
+        return self.questions[0].text
+
+    @property
+    def message_ids(self) -> list[int]:
+        return [question.message_id for question in self.questions]
+
+    @property
+    def latest(self) -> datetime:
+        return max(question.asked_at for question in self.questions)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    return _SPACES.sub(" ", text).strip()[:limit]
+
+
+def low_confidence_questions(
+    viewer: Viewer,
+    agency: Agency,
+    *,
+    message_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> list[EscalatedQuestion]:
+    """The agency's low-confidence escalated questions of the last 30 days, newest first (at most
+    500). Only its owners and admins get any; ``message_ids`` narrows to those lines (a form's
+    picks are re-checked here, so a forged id of another agency's line matches nothing)."""
+    if not viewer.is_manager(agency.pk):
+        return []
+    since = (now or timezone.now()) - timedelta(days=WINDOW_DAYS)
+    escalated_line = (
+        ConversationMessage.objects.filter(
+            conversation=OuterRef("conversation"),
+            kind=MessageKind.VISITOR,
+            asked_bot=True,
+            created_at__lte=OuterRef("created_at"),
+        )
+        .order_by("-created_at", "-id")
+        .values("id")[:1]
+    )
+    escalations = Escalation.objects.filter(
+        conversation__agency=agency, reason=bot.REASON_LOW_CONFIDENCE, created_at__gte=since
+    ).annotate(line_id=Subquery(escalated_line))
+    lines = ConversationMessage.objects.filter(
+        pk__in=escalations.values("line_id"), conversation__agency=agency
+    )
+    if message_ids is not None:
+        lines = lines.filter(pk__in=list(message_ids))
+    rows = lines.order_by("-created_at", "-id").values_list("id", "body", "created_at")[:MAX_QUESTIONS]
+    return [EscalatedQuestion(pk, one_line(body), asked_at) for pk, body, asked_at in rows]
+
+
+def _content_words(text: str) -> str:
+    """The question without English function words, which would otherwise pull "Do you ship to
+    Canada?" and "Do you sell gift cards?" together on "do you"."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = _WORD.findall(text.lower())
+    kept = [word for word in words if word not in ENGLISH_STOP_WORDS]
+    return " ".join(kept or words)
+
+
+def group_questions(questions: Sequence[EscalatedQuestion]) -> list[QuestionGroup]:
+    """Similar questions together; biggest groups first, then the most recent. Deterministic."""
+    if len(questions) < 2:
+        return [QuestionGroup([question]) for question in questions]
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    try:
+        vectors = vectoriser.fit_transform([_content_words(question.text) for question in questions])
+    except ValueError:  # nothing but punctuation: no vocabulary, so nothing to group by
+        return [QuestionGroup([question]) for question in questions]
+    similarity = (vectors @ vectors.T).toarray()
+    distances = np.clip(1.0 - similarity, 0.0, 2.0)
+    np.fill_diagonal(distances, 0.0)
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=GROUP_DISTANCE
+    ).fit_predict(distances)
+    by_label: dict[int, list[EscalatedQuestion]] = {}
+    for label, question in zip(labels, questions, strict=True):
+        by_label.setdefault(int(label), []).append(question)
+    groups = [
+        QuestionGroup(sorted(members, key=lambda q: (q.asked_at, q.message_id), reverse=True))
+        for members in by_label.values()
+    ]
+    groups.sort(key=lambda g: (-len(g.questions), -g.latest.timestamp(), -g.questions[0].message_id))
+    return groups
+
+
+def agency_articles(viewer: Viewer, agency: Agency) -> QuerySet[HelpArticle]:
+    """The agency's own help articles (published and drafts), for its owners and admins."""
+    if not viewer.is_manager(agency.pk):
+        return HelpArticle.objects.none()
+    return HelpArticle.objects.filter(agency=agency).order_by("title", "pk")
+
+
+def access_article_as_manager(viewer: Viewer, agency: Agency, article_id: int | str) -> HelpArticle:
+    try:
+        pk = int(article_id)
+    except (TypeError, ValueError):
+        raise Http404("No such article.") from None
+    article = agency_articles(viewer, agency).filter(pk=pk).first()
+    if article is None:
+        raise Http404("No such article.")
+    return article
