@@ -3,8 +3,7 @@ questions or a draft article; per tenant, for owners and admins only."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -38,18 +37,24 @@ def ask(agency: Agency, question: str) -> Conversation:
 
 def article(agency: Agency, title: str = "Refunds", examples: str = "") -> HelpArticle:
     return HelpArticle.objects.create(
-        agency=agency, title=title, slug=title.lower(), body="# Refunds\n\nWithin 30 days.", example_questions=examples
+        agency=agency,
+        title=title,
+        slug=title.lower(),
+        body="# Refunds\n\nWithin 30 days.",
+        example_questions=examples,
     )
 
 
 def question_ids(agency: Agency) -> dict[str, int]:
     return dict(
-        ConversationMessage.objects.filter(conversation__agency=agency, kind="visitor").values_list("body", "id")
+        ConversationMessage.objects.filter(conversation__agency=agency, kind="visitor").values_list(
+            "body", "id"
+        )
     )
 
 
 def _q(pk: int, text: str) -> insights.EscalatedQuestion:
-    return insights.EscalatedQuestion(pk, text, datetime(2026, 1, 1, tzinfo=dt_timezone.utc) + timedelta(minutes=pk))
+    return insights.EscalatedQuestion(pk, text, datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=pk))
 
 
 # --- grouping ------------------------------------------------------------------------------------
@@ -66,7 +71,11 @@ def test_similar_questions_are_grouped_and_different_ones_are_not() -> None:
     ("together", "apart"),
     [
         (
-            ["How do I reset my password?", "I forgot my password, how do I reset it", "password reset link not working"],
+            [
+                "How do I reset my password?",
+                "I forgot my password, how do I reset it",
+                "password reset link not working",
+            ],
             ["How do I delete my account?", "Where is my parcel?"],
         ),
         (
@@ -75,7 +84,9 @@ def test_similar_questions_are_grouped_and_different_ones_are_not() -> None:
         ),
     ],
 )
-def test_questions_not_used_to_pick_the_threshold_group_the_same_way(together: list[str], apart: list[str]) -> None:
+def test_questions_not_used_to_pick_the_threshold_group_the_same_way(
+    together: list[str], apart: list[str]
+) -> None:
     groups = insights.group_questions([_q(i, text) for i, text in enumerate(together + apart)])
     found = {frozenset(q.text for q in g.questions) for g in groups}
     assert found == {frozenset(together), *(frozenset({text}) for text in apart)}
@@ -122,7 +133,7 @@ def test_the_escalated_line_is_the_question_that_escalated(cast: Cast) -> None:
 
 def test_page_shows_groups_and_both_buttons(cast: Cast) -> None:
     article(cast.agency_a)
-    for text in REFUNDS + ["Can I pay with PayPal?"]:
+    for text in [*REFUNDS, "Can I pay with PayPal?"]:
         ask(cast.agency_a, text)
     page = cast.login(cast.alice).get(URL).content.decode()
     assert "4 questions in 2 groups" in page

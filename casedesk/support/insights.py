@@ -5,10 +5,10 @@ escalated question is the last visitor line the bot triaged before the conversat
 ``Escalation`` (whose ``reason`` says why: ``low_confidence``, ``human_requested``, ...).
 
 Grouping is TF-IDF on character n-grams of the question's content words (n-grams within word
-boundaries, so "refund" and "refunds" meet) with average-linkage agglomerative clustering on cosine distance, from scikit-learn. It
-is deterministic, needs no model, and takes milliseconds for the 500 questions the page shows
-at most; the triage engine's MiniLM encoder would group paraphrases better but costs seconds of
-ONNX inference per page view for that many questions.
+boundaries, so "refund" and "refunds" meet) with average-linkage agglomerative clustering on
+cosine distance, from scikit-learn. It is deterministic, needs no model, and takes a fraction of
+a second for the 500 questions the page shows at most. The triage engine's MiniLM encoder would
+group paraphrases better, but costs seconds of ONNX inference per page view for that many.
 """
 
 from __future__ import annotations

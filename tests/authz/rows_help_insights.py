@@ -45,7 +45,11 @@ def shows_the_question(cast: Cast, response: HttpResponse) -> bool:
 
 
 def add_data(cast: Cast) -> dict[str, Any]:
-    return {"agency": cast.agency_a.pk, "article": article_a(cast).pk, "question": [escalated_question(cast).pk]}
+    return {
+        "agency": cast.agency_a.pk,
+        "article": article_a(cast).pk,
+        "question": [escalated_question(cast).pk],
+    }
 
 
 def draft_data(cast: Cast) -> dict[str, Any]:
