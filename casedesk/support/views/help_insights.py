@@ -40,6 +40,7 @@ def help_centre(request: HttpRequest) -> HttpResponse:
         "window_days": insights.WINDOW_DAYS,
         "max_questions": insights.MAX_QUESTIONS,
         "settings_tab": "help_centre",
+        "widget_settings_url": f"{reverse('support:widget_settings')}?agency={agency.pk}",
     }
     return render(request, "support/help_centre_insights.html", context)
 
