@@ -573,7 +573,7 @@ def _recent_bounces_to(address: str) -> int:
 @durable_task(kind="mail.bounce", queue="mail", max_attempts=6, describe=_describe_inbound)
 def send_bounce_email(inbound_id: int) -> None:
     """Tell the sender why their mail was not posted. Never for automatic mail; idempotent."""
-    from casedesk.mail.outbound import _record, deliver
+    from casedesk.mail.outbound import deliver, record_outbound_email
 
     row = InboundEmail.objects.filter(pk=inbound_id, status=InboundStatus.BOUNCED).first()
     if row is None or not row.from_address:
@@ -584,7 +584,9 @@ def send_bounce_email(inbound_id: int) -> None:
         and _recent_bounces_to(row.from_address) >= BOUNCES_PER_ADDRESS_PER_HOUR
     ):
         return  # something keeps writing to us: stop answering it
-    outbound = _record(key, kind=EmailKind.BOUNCE, agency_id=row.agency_id, to_address=row.from_address)
+    outbound = record_outbound_email(
+        key, kind=EmailKind.BOUNCE, agency_id=row.agency_id, to_address=row.from_address
+    )
     if outbound.sent_at is not None:
         return
     deliver(
@@ -602,7 +604,7 @@ def send_bounce_email(inbound_id: int) -> None:
 @durable_task(kind="mail.attachment_too_large", queue="mail", max_attempts=6, describe=_describe_inbound)
 def send_attachment_too_large_email(inbound_id: int) -> None:
     from casedesk.lib.files import human_size
-    from casedesk.mail.outbound import _record, deliver
+    from casedesk.mail.outbound import deliver, record_outbound_email
     from casedesk.mail.tokens import issue_reply_token
 
     row = InboundEmail.objects.select_related("case", "contact").filter(pk=inbound_id).first()
@@ -617,7 +619,7 @@ def send_attachment_too_large_email(inbound_id: int) -> None:
     if not names:
         return
     key = f"attachment_too_large:{row.pk}"
-    outbound = _record(
+    outbound = record_outbound_email(
         key,
         kind=EmailKind.ATTACHMENT_TOO_LARGE,
         agency_id=row.agency_id,
