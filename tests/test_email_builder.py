@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.template.loader import get_template
+from django_tasks_db.models import DBTaskResult
 
 from casedesk.accounts.actions import do_invite_member, do_send_fresh_magic_link
-from casedesk.accounts.emails import send_account_email
 from casedesk.accounts.models import AccountEmail, AccountEmailKind, MagicLink, Role
 from casedesk.cases.actions import do_post_message
 from casedesk.lib.emails import build_email, render_email
+from casedesk.mail.account_emails import send_account_email
 from casedesk.mail.models import EmailKind, OutboundEmail
 from casedesk.support.actions import do_request_escalation, do_start_conversation
 from casedesk.support.escalation import send_escalation_email
@@ -188,3 +190,15 @@ def test_no_email_is_built_outside_the_one_builder() -> None:
         if "render_to_string" in calls and "emails/" in path.read_text():
             offenders.append(relative)
     assert offenders == []
+
+
+def test_an_account_email_and_its_task_commit_or_roll_back_together(cast: Cast) -> None:
+    def queued() -> int:
+        return DBTaskResult.objects.filter(task_path=send_account_email.module_path).count()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        do_invite_member(agency=cast.agency_a, actor=cast.alice, email="gone@acme.test", role=Role.MEMBER)
+        assert queued() == 1  # enqueued inside the action's transaction
+        raise RuntimeError("crash before commit")
+    assert not AccountEmail.objects.exists()
+    assert queued() == 0
