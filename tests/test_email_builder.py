@@ -178,7 +178,13 @@ def test_no_email_is_built_outside_the_one_builder() -> None:
     """EmailMessage/EmailMultiAlternatives/send_mail and email template rendering live only in
     casedesk/lib/emails.py. Aside: the chaos harness's test mail, the dev mailbox's backend and its
     simulated client reply (mail/views.py ``build_reply``, fed to inbound processing, never sent)."""
-    allowed = {"lib/emails.py", "jobs/chaos.py", "chaos/chaos.py", "mail/devmailbox.py", "mail/views.py"}
+    allowed = {
+        "lib/emails.py",
+        "jobs/chaos.py",  # the chaos harness (casedesk/chaos/standin.py once it moves there)
+        "chaos/standin.py",
+        "mail/devmailbox.py",
+        "mail/views.py",
+    }
     offenders = []
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT).as_posix()
