@@ -1,4 +1,4 @@
-"""The Python-built message HTML (``casedesk.cases.views_message_html``), a known exception to
+"""The Python-built message HTML (``casedesk.cases.message_html``), a known exception to
 "public APIs only" (DEVELOPERS.md): it writes the markup a template would, so it must escape every
 field a template would have escaped. Called directly here with hostile values in every field the
 article shows: author names, file names (text and ``alt``), the editable source, the body."""
@@ -9,7 +9,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from casedesk.cases.views_message_html import ThreadUrls, message_html, messages_html
+from casedesk.cases.message_html import ThreadUrls, message_html, messages_html
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
