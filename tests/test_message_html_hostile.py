@@ -9,11 +9,11 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from casedesk.cases.message_html import ThreadUrls, message_html, messages_html
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from casedesk.cases.actions import do_post_message
+from casedesk.cases.message_html import ThreadUrls, message_html, messages_html
 from casedesk.cases.models import Message, MessageSource
 from tests.conftest import Cast
 
