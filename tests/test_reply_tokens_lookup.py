@@ -1,4 +1,4 @@
-"""Reply-token lookup: one query brings the token with its contact and case, and the right state."""
+"""Reply-token lookup: the one-statement query builds the same objects and states as the ORM."""
 
 from __future__ import annotations
 

@@ -37,8 +37,8 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -363,29 +363,58 @@ class RecentMail:
 
 
 def recent_mail(row: InboundEmail, *, agency_id: int | None) -> RecentMail:
-    """The duplicate check and both hourly counts in one query (each part uses an index)."""
-    since = timezone.now() - timedelta(hours=1)
-    recent = Q(received_at__gte=since) & ~Q(pk=row.pk)
-    parts: dict[str, Q] = {}
+    """The duplicate check and both hourly counts in one query (each part uses an index).
+
+    Written as SQL through ``connection.cursor()`` (Django's documented raw-SQL API), with the
+    table and column names read from the model's ``_meta`` (the documented Meta API): it runs for
+    every inbound email, and the same aggregate built by the ORM (``aggregate(Count(...,
+    filter=Q(...)))``) cost about 1.5 ms more CPU per email, ~10 % of the inbound process's CPU
+    (issue 13; DEVELOPERS.md, known exceptions). tests/test_mail_recent_counts.py checks it against
+    that ORM aggregate. ``COUNT(CASE ...)`` rather than ``FILTER`` so the statement reads the same
+    on SQLite and PostgreSQL.
+    """
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(hours=1))
+    column = _inbound_columns()
+    recent = f"{column['received_at']} >= %s AND {column['id']} <> %s"
+    parts: list[tuple[str, str, list[Any]]] = []  # (name, condition, params)
     if row.message_id_header:
-        parts["posted"] = Q(posted_message_id=row.message_id_header)
+        parts.append(("posted", f"{column['posted_message_id']} = %s", [row.message_id_header]))
     if row.from_address:
-        parts["from_sender"] = Q(from_address=row.from_address) & recent
+        parts.append(
+            (
+                "from_sender",
+                f"({column['from_address']} = %s AND {recent})",
+                [row.from_address, since, row.pk],
+            )
+        )
     if agency_id is not None:
-        parts["for_agency"] = Q(agency_id=agency_id) & recent
+        parts.append(("for_agency", f"({column['agency']} = %s AND {recent})", [agency_id, since, row.pk]))
     if not parts:
         return RecentMail(False, 0, 0)
-    wanted = Q()
-    for condition in parts.values():
-        wanted |= condition
-    values = InboundEmail.objects.filter(wanted).aggregate(
-        **{name: Count("pk", filter=condition) for name, condition in parts.items()}
-    )
+    counts = ", ".join(f"COUNT(CASE WHEN {condition} THEN 1 END)" for _, condition, _ in parts)
+    wanted = " OR ".join(condition for _, condition, _ in parts)
+    params = [p for _, _, ps in parts for p in ps] * 2
+    with connection.cursor() as cursor:
+        # Only names from the model's metadata are joined into the text; every value is a parameter.
+        sql = f"SELECT {counts} FROM {column['table']} WHERE {wanted}"  # noqa: S608
+        cursor.execute(sql, params)
+        values = dict(zip((name for name, _, _ in parts), cursor.fetchone(), strict=True))
     return RecentMail(
         already_posted=bool(values.get("posted")),
         from_sender=values.get("from_sender") or 0,
         for_agency=values.get("for_agency") or 0,
     )
+
+
+@functools.cache
+def _inbound_columns() -> dict[str, str]:
+    """Quoted table and column names of ``InboundEmail``, from its ``_meta``."""
+    quote = connection.ops.quote_name
+    names = {"table": quote(InboundEmail._meta.db_table)}
+    for name in ("id", "received_at", "posted_message_id", "from_address", "agency"):
+        field = InboundEmail._meta.get_field(name)
+        names[name] = quote(str(field.column))  # type: ignore[union-attr]
+    return names
 
 
 # --- Processing -------------------------------------------------------------------------------------
