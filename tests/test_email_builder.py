@@ -13,10 +13,11 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.template.loader import get_template
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from casedesk.accounts.actions import do_invite_member, do_send_fresh_magic_link
-from casedesk.accounts.models import AccountEmail, AccountEmailKind, MagicLink, Role
+from casedesk.accounts.actions import do_invite_member
+from casedesk.accounts.models import AccountEmail, AccountEmailKind, Invitation, Role
 from casedesk.cases.actions import do_post_message
 from casedesk.lib.emails import build_email, render_email
 from casedesk.mail.account_emails import send_account_email
@@ -39,7 +40,7 @@ KINDS = [
     "mail/emails/team-mention",
     "mail/emails/bounce",
     "mail/emails/attachment-too-large",
-    "accounts/emails/magic-link",
+    "mail/emails/fresh-magic-link",
     "accounts/emails/invitation",
     "accounts/emails/password-reset",
     "support/emails/escalation",
@@ -124,18 +125,16 @@ def test_raw_link_tokens_are_not_stored(cast: Cast, run_tasks: Callable[[], int]
     assert token not in stored
 
 
-def test_a_magic_link_revoked_before_the_task_runs_is_not_sent(
+def test_an_invitation_revoked_before_the_task_runs_is_not_sent(
     cast: Cast, run_tasks: Callable[[], int]
 ) -> None:
-    old = MagicLink.issue(cast.erin, cast.case_a)
-    MagicLink.objects.filter(pk=old[0].pk).update(created_at=old[0].created_at.replace(year=2000))
-    assert do_send_fresh_magic_link(token=old[1], email=cast.erin.email)
-    row = AccountEmail.objects.get(kind=AccountEmailKind.MAGIC_LINK)
-    assert row.magic_link is not None
-    MagicLink.objects.filter(pk=row.magic_link.pk).update(revoked_at=row.created_at)
+    invitation, _ = do_invite_member(
+        agency=cast.agency_a, actor=cast.alice, email="late@acme.test", role=Role.MEMBER
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(revoked_at=timezone.now())
     run_tasks()
     assert mail.outbox == []
-    row.refresh_from_db()
+    row = AccountEmail.objects.get(invitation=invitation)
     assert row.sent_at is None and "no longer usable" in row.last_error
 
 

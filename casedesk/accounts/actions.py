@@ -33,6 +33,7 @@ from casedesk.accounts.models import (
     User,
     contact_is_on_case,
     hash_token,
+    new_token,
 )
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit

@@ -1,4 +1,5 @@
-"""Emails of the accounts app: magic links, invitations, password resets.
+"""Emails of the accounts app: invitations and password resets (fresh magic links are emailed by
+mail on ``FreshMagicLinkIssued``, with an ``OutboundEmail`` record).
 
 Each kind is a subject/text/html template triplet in ``accounts/templates/accounts/emails/``,
 rendered by the one builder (``casedesk.lib.emails.build_email``). An action records the email
@@ -16,12 +17,11 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from casedesk.accounts.events import AccountEmailRecorded
-from casedesk.accounts.models import AccountEmail, AccountEmailKind, Invitation, MagicLink, Role, User
+from casedesk.accounts.models import AccountEmail, AccountEmailKind, Invitation, Role, User
 from casedesk.lib.emails import build_email
 from casedesk.lib.events import emit
 
@@ -41,21 +41,6 @@ def record_account_email(*, kind: str, to: str, **links: Any) -> AccountEmail:
     row = AccountEmail.objects.create(kind=kind, to_address=to, **links)
     emit(AccountEmailRecorded(row.pk))
     return row
-
-
-def _magic_link_email(row: AccountEmail, link: MagicLink) -> EmailMultiAlternatives | None:
-    if link.revoked_at is not None or link.expires_at <= timezone.now():
-        return None
-    return build_email(
-        "accounts/emails/magic-link",
-        to=[row.to_address],
-        context={
-            "contact_name": link.contact.name,
-            "agency_name": link.case.agency.name,
-            "case_title": link.case.title,
-            "url": magic_link_url(row.link_token),
-        },
-    )
 
 
 def _invitation_email(row: AccountEmail, invitation: Invitation) -> EmailMultiAlternatives | None:
@@ -94,8 +79,6 @@ def _password_reset_email(row: AccountEmail, user: User) -> EmailMultiAlternativ
 def account_email_message(row: AccountEmail) -> EmailMultiAlternatives | None:
     """The email ``row`` stands for, or None when what it points at is no longer usable (a revoked
     or expired link, an accepted or revoked invitation, a deactivated user)."""
-    if row.kind == AccountEmailKind.MAGIC_LINK and row.magic_link is not None:
-        return _magic_link_email(row, row.magic_link)
     if row.kind == AccountEmailKind.INVITATION and row.invitation is not None:
         return _invitation_email(row, row.invitation)
     if row.kind == AccountEmailKind.PASSWORD_RESET and row.user is not None:

@@ -288,7 +288,6 @@ class Invitation(models.Model):
 
 
 class AccountEmailKind(models.TextChoices):
-    MAGIC_LINK = "magic_link", "Fresh magic link (to a contact)"
     INVITATION = "invitation", "Team invitation"
     PASSWORD_RESET = "password_reset", "Password reset"
 
@@ -298,21 +297,18 @@ def new_salt() -> str:
 
 
 class AccountEmail(models.Model):
-    """One account email (magic link, invitation, password reset) and its idempotency record.
+    """One account email (invitation, password reset) and its idempotency record.
 
     The durable task that sends it (``casedesk.accounts.emails.send_account_email``) takes this
     row's id and sends only while ``sent_at`` is empty, so a retried task does not mail twice.
-    The link in a magic-link or invitation email is not stored: its token is derived from
+    The link in an invitation email is not stored: its token is derived from
     ``salt`` with SECRET_KEY (``link_token``), as reply tokens are, and only its hash is kept
-    on the link or invitation, so the task can rebuild the email the action issued.
+    on the invitation, so the task can rebuild the email the action issued.
     """
 
     kind = models.CharField(max_length=20, choices=AccountEmailKind.choices)
     to_address = models.EmailField()
     salt = models.CharField(max_length=32, default=new_salt)
-    magic_link = models.ForeignKey(
-        MagicLink, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
     invitation = models.ForeignKey(
         Invitation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

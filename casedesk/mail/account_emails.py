@@ -1,4 +1,4 @@
-"""Sending the accounts app's emails (magic links, invitations, password resets).
+"""Sending the accounts app's emails (invitations, password resets).
 
 Accounts records each email as an ``AccountEmail`` row and emits ``AccountEmailRecorded`` in its
 transaction; ``casedesk.mail.subscribers`` enqueues the durable task in that same transaction, so
@@ -36,8 +36,6 @@ def send_account_email(account_email_id: int) -> None:
     """
     row = (
         AccountEmail.objects.select_related(
-            "magic_link__contact",
-            "magic_link__case__agency",
             "invitation__agency",
             "invitation__invited_by",
             "user",

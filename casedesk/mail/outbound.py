@@ -546,7 +546,7 @@ def send_fresh_magic_link_email(link_id: int) -> None:
     contact, case = link.contact, link.case
     if not CaseContact.objects.filter(case=case, contact=contact).exists():
         return
-    row = _record(
+    row = record_outbound_email(
         f"fresh_magic_link:{link.pk}",
         kind=EmailKind.FRESH_MAGIC_LINK,
         agency_id=case.agency_id,
