@@ -1,4 +1,4 @@
-"""The claim statement is compiled once and reused; "now" is still the time of each claim."""
+"""Claiming: a delayed task is claimed only once it is due; "now" is the time of each claim."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_delayed_task_is_claimed_only_once_its_time_has_come(db: None) -> None:
     DBTaskResult.objects.filter(pk=task_id).update(run_after=timezone.now() + timedelta(minutes=5))
     assert claim_next("w-delay") is None
     assert claim_next("w-delay", ["*"]) is None
-    # The same (cached) statements, run later: the task is due now.
+    # The same claim, run later: the task is due now.
     DBTaskResult.objects.filter(pk=task_id).update(run_after=timezone.now() - timedelta(seconds=1))
     claimed = claim_next("w-delay")
     assert claimed is not None and str(claimed.pk) == str(task_id)

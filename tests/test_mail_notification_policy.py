@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from casedesk.mail.emails import NOTIFICATION_POLICY, Link, client_message
+from casedesk.lib.emails import NOTIFICATION_POLICY
+from casedesk.mail.emails import Link, client_message
 
 
 def _bytes(msg: Any, policy: Any) -> bytes:

@@ -11,6 +11,7 @@ from django.test import Client as HttpClient
 
 from casedesk.accounts.actions import do_change_role, do_invite_member, do_set_membership_active
 from casedesk.accounts.models import Invitation, Membership, Role, User, hash_token
+from casedesk.jobs.testing import drain_tasks
 from casedesk.lib.errors import ActionError
 from tests.conftest import PASSWORD, Cast
 
@@ -24,6 +25,7 @@ def invite_via_page(cast: Cast, capture: Any, email: str, role: str = "member") 
         response = cast.login(cast.alice).post(
             "/settings/team/invite/", {"agency": cast.agency_a.pk, "email": email, "role": role}
         )
+    drain_tasks()  # the invitation email is a durable task
     found = re.search(r"http://127\.0\.0\.1:8000(/accounts/invitation/[\w-]+/)", str(mail.outbox[-1].body))
     assert found, mail.outbox[-1].body
     return response, found.group(1)

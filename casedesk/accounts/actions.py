@@ -1,7 +1,8 @@
 """THE write paths for tenancy and people: magic links, invitations, memberships, agency settings.
 
-Each ``do_*`` runs in one transaction. Emails carrying a raw token are sent after commit
-(``transaction.on_commit``): the token is never stored, so it cannot travel through a queued task.
+Each ``do_*`` runs in one transaction. Emails are recorded (``AccountEmail``) and their durable
+task enqueued in the same transaction; a link's raw token is derived from the record, never stored
+(``casedesk.accounts.emails``).
 Refusals a person can fix raise ``ActionError`` with a sentence saying what happened and what to do.
 """
 
@@ -10,16 +11,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from casedesk.accounts import emails
+from casedesk.accounts.emails import (
+    INVITATION_TTL_DAYS,
+    magic_link_url,
+    record_account_email,
+)
 from casedesk.accounts.events import FreshMagicLinkIssued
 from casedesk.accounts.models import (
+    AccountEmailKind,
     Agency,
     Contact,
     Invitation,
@@ -37,7 +41,6 @@ from casedesk.lib.events import emit
 if TYPE_CHECKING:
     from casedesk.cases.models import Case  # accounts sits below cases: types only
 
-INVITATION_TTL_DAYS = 7
 # A contact asking for fresh links again and again gets at most one email per this many seconds.
 FRESH_LINK_MIN_INTERVAL_SECONDS = 60
 
@@ -49,10 +52,6 @@ class IssuedMagicLink(NamedTuple):
     link: MagicLink
     token: str
     url: str
-
-
-def magic_link_url(token: str) -> str:
-    return f"{settings.SITE_URL}{reverse('accounts:magic', args=[token])}"
 
 
 @transaction.atomic
@@ -139,6 +138,12 @@ def do_send_fresh_magic_link(*, link: MagicLink, confirm_email: str | None = Non
     return True
 
 
+@transaction.atomic
+def do_email_password_reset(*, user: User, to: str) -> None:
+    """Record a password-reset email for ``user`` and queue it (the link is made when it is sent)."""
+    record_account_email(kind=AccountEmailKind.PASSWORD_RESET, to=to, user=user)
+
+
 # --- Agency settings ----------------------------------------------------------------------------
 
 
@@ -166,10 +171,6 @@ def _actor_membership(agency: Agency, actor: User) -> Membership:
     return membership
 
 
-def invitation_url(token: str) -> str:
-    return f"{settings.SITE_URL}{reverse('accounts:invitation', args=[token])}"
-
-
 @transaction.atomic
 def do_invite_member(*, agency: Agency, actor: User, email: str, role: str) -> tuple[Invitation, str]:
     """Invite ``email`` to the agency; emails an accept link after commit.
@@ -189,7 +190,8 @@ def do_invite_member(*, agency: Agency, actor: User, email: str, role: str) -> t
     Invitation.objects.filter(agency=agency, email__iexact=email, accepted_at__isnull=True).filter(
         revoked_at__isnull=True
     ).update(revoked_at=now)
-    token = new_token()
+    row = record_account_email(kind=AccountEmailKind.INVITATION, to=email)
+    token = row.link_token
     invitation = Invitation.objects.create(
         agency=agency,
         email=email,
@@ -198,19 +200,8 @@ def do_invite_member(*, agency: Agency, actor: User, email: str, role: str) -> t
         invited_by=actor,
         expires_at=now + timedelta(days=INVITATION_TTL_DAYS),
     )
-    url = invitation_url(token)
-    inviter = actor.name or actor.email
-    label = Role(role).label
-    transaction.on_commit(
-        lambda: emails.send_invitation_email(
-            to=email,
-            agency_name=agency.name,
-            inviter_name=inviter,
-            role_label=label,
-            url=url,
-            days=INVITATION_TTL_DAYS,
-        )
-    )
+    row.invitation = invitation
+    row.save(update_fields=["invitation"])
     return invitation, token
 
 

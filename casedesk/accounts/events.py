@@ -1,7 +1,10 @@
 """What the accounts actions tell the rest of the system (see ``casedesk.lib.events``).
 
-- ``FreshMagicLinkIssued``: the mail app enqueues the email carrying the link, in the
-  transaction (``casedesk/mail/subscribers.py``).
+Accounts sits below the apps that act on these: it says what happened, and mail, which
+subscribes at startup (``casedesk/mail/subscribers.py``), enqueues the email in the transaction.
+
+- ``FreshMagicLinkIssued``: a contact asked for a fresh link; mail emails it.
+- ``AccountEmailRecorded``: an ``AccountEmail`` (invitation, password reset) must be sent.
 """
 
 from __future__ import annotations
@@ -19,3 +22,10 @@ class FreshMagicLinkIssued:
     """
 
     link: MagicLink
+
+
+@dataclass(frozen=True)
+class AccountEmailRecorded:
+    """An ``AccountEmail`` row was written in this transaction and must be sent (once)."""
+
+    account_email_id: int

@@ -5,7 +5,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
+from casedesk.accounts.actions import do_email_password_reset
 from casedesk.accounts.models import Role
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -83,3 +85,23 @@ class ProfileForm(forms.Form):
     name = forms.CharField(label="Your name", max_length=150)
     email_on_mention = forms.BooleanField(label="When someone @mentions me", required=False)
     email_on_client_reply = forms.BooleanField(label="When a client replies on a case I'm on", required=False)
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form (it picks the active users with that address and a usable password).
+
+    Its ``send_mail`` is Django's documented hook: instead of sending in the request, it records
+    the email and enqueues its durable task (``do_email_password_reset``); the task builds the
+    link with Django's token generator and the one email builder.
+    """
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        do_email_password_reset(user=context["user"], to=to_email)

@@ -285,3 +285,45 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class AccountEmailKind(models.TextChoices):
+    INVITATION = "invitation", "Team invitation"
+    PASSWORD_RESET = "password_reset", "Password reset"
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+class AccountEmail(models.Model):
+    """One account email (invitation, password reset) and its idempotency record.
+
+    The durable task that sends it (``casedesk.accounts.emails.send_account_email``) takes this
+    row's id and sends only while ``sent_at`` is empty, so a retried task does not mail twice.
+    The link in an invitation email is not stored: its token is derived from
+    ``salt`` with SECRET_KEY (``link_token``), as reply tokens are, and only its hash is kept
+    on the invitation, so the task can rebuild the email the action issued.
+    """
+
+    kind = models.CharField(max_length=20, choices=AccountEmailKind.choices)
+    to_address = models.EmailField()
+    salt = models.CharField(max_length=32, default=new_salt)
+    invitation = models.ForeignKey(
+        Invitation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} email to {self.to_address}"
+
+    @property
+    def link_token(self) -> str:
+        """The raw token of the link this email carries: 256 bits keyed with SECRET_KEY."""
+        digest = salted_hmac(f"casedesk.accounts.email.{self.kind}", self.salt, algorithm="sha256").digest()
+        return urlsafe_b64encode(digest).decode().rstrip("=")

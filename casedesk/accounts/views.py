@@ -27,7 +27,7 @@ from casedesk.accounts.access import (
     magic_link_for_token,
     viewer_from_request,
 )
-from casedesk.accounts.forms import AcceptInvitationForm, FreshMagicLinkForm, SignInForm
+from casedesk.accounts.forms import AcceptInvitationForm, FreshMagicLinkForm, PasswordResetForm, SignInForm
 from casedesk.accounts.models import MagicLink, User, contact_is_on_case
 from casedesk.lib.errors import ActionError
 
@@ -61,20 +61,15 @@ class SignOutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    # The form records the email and queues it; its link points at SITE_URL, not at whatever Host
+    # header the request carried (casedesk.accounts.emails).
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/emails/password_reset.txt"
-    html_email_template_name = "accounts/emails/password_reset.html"
-    subject_template_name = "accounts/emails/password_reset_subject.txt"
+    form_class = PasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         refused = throttle.refuse_or_count(request, "password-reset", request.POST.get("email", ""))
         return refused or super().post(request, *args, **kwargs)
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        # Links in the email point at SITE_URL, not at whatever Host header the request carried.
-        self.extra_email_context = {"site_url": settings.SITE_URL}
-        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -19,7 +19,7 @@ import time
 import traceback as traceback_module
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import SuspiciousOperation
@@ -94,11 +94,10 @@ def claim_next(
 ) -> DBTaskResult | None:
     """Claim one ready task for ``worker_id``, or return None.
 
-    PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` so concurrent workers never wait on or share a
-    row. SQLite: the same query inside an EXCLUSIVE transaction, which serialises claimers.
+    django-tasks-db's own claim, as its ``db_worker`` does it: ``get_locked()`` (``SELECT … FOR
+    UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent workers never wait on or share a row) and
+    ``DBTaskResult.claim`` in one transaction, EXCLUSIVE on SQLite, which serialises claimers.
     """
-    if connection.vendor == "postgresql":
-        return _claim_in_one_statement(queue_names, include_delayed, worker_id)
     tasks = claimable(queue_names, include_delayed=include_delayed)
     try:
         with exclusive_transaction(tasks.db):
@@ -110,51 +109,6 @@ def claim_next(
         if is_locked_database_exception(error):
             return None
         raise
-
-
-# Stands for "now" in the cached claim statement's parameters; replaced on every claim.
-_NOW_PLACEHOLDER = datetime(1970, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
-_claim_statements: dict[tuple[tuple[str, ...] | None, bool], tuple[str, tuple[Any, ...]]] = {}
-
-
-def _claim_statement(queue_names: list[str] | None, include_delayed: bool) -> tuple[str, tuple[Any, ...]]:
-    """The pick subquery's SQL and parameters (with ``_NOW_PLACEHOLDER``), compiled once per
-    (queues, include_delayed): the ORM compiling the same statement on every claim cost about a
-    quarter of a millisecond of CPU per task."""
-    key = (tuple(sorted(queue_names)) if queue_names else None, include_delayed)
-    cached = _claim_statements.get(key)
-    if cached is None:
-        tasks = claimable(queue_names, include_delayed=include_delayed, now=_NOW_PLACEHOLDER)
-        pick = tasks.order_by(*(DBTaskResult._meta.ordering or ["pk"])).values("pk")[:1]
-        # Compiled without select_for_update(), which Django refuses outside a transaction; the
-        # locking clause goes after LIMIT, where PostgreSQL expects it.
-        pick_sql, pick_params = pick.query.sql_with_params()
-        if not include_delayed and not any(p is _NOW_PLACEHOLDER for p in pick_params):
-            raise RuntimeError("The claim statement lost its 'now' parameter; it cannot be cached.")
-        cached = _claim_statements[key] = (pick_sql + " FOR UPDATE SKIP LOCKED", tuple(pick_params))
-    return cached
-
-
-def _claim_in_one_statement(
-    queue_names: list[str] | None, include_delayed: bool, worker_id: str
-) -> DBTaskResult | None:
-    """PostgreSQL: pick (``FOR UPDATE SKIP LOCKED``, in the queue's own order) and mark RUNNING in
-    one ``UPDATE … RETURNING``: one round trip instead of BEGIN, SELECT, UPDATE, COMMIT.
-
-    The same row, lock and changes as ``get_locked()`` + ``DBTaskResult.claim``: status RUNNING,
-    ``started_at`` now, ``worker_id`` appended to ``worker_ids``.
-    """
-    pick_sql, cached_params = _claim_statement(queue_names, include_delayed)
-    now = timezone.now()
-    pick_params = tuple(now if p is _NOW_PLACEHOLDER else p for p in cached_params)
-    table = connection.ops.quote_name(DBTaskResult._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET status = %s, started_at = %s, "  # noqa: S608 - names from the model
-        f"worker_ids = worker_ids || jsonb_build_array(%s::text) WHERE id = ({pick_sql}) RETURNING *"
-    )
-    params = (TaskResultStatus.RUNNING, now, worker_id, *pick_params)
-    rows = list(DBTaskResult.objects.raw(sql, params))
-    return rows[0] if rows else None
 
 
 # --- Running ---------------------------------------------------------------------------------

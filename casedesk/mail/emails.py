@@ -1,23 +1,19 @@
-"""Every email the mail app sends: one function per kind, each a subject/text/HTML template triplet.
+"""Every email the mail app sends: one function per kind, each a subject/text/HTML template triplet
+rendered by the one builder, ``casedesk.lib.emails.build_email``.
 
-Templates live in ``casedesk/mail/templates/mail/<kind>-subject.txt``, ``-body.txt`` and
-``-body.html``. The functions only *build* messages; ``casedesk.mail.tasks`` sends them
+Templates live in ``casedesk/mail/templates/mail/emails/<kind>-subject.txt``, ``-body.txt`` and
+``-body.html``. The functions only *build* messages; ``casedesk.mail.outbound`` sends them
 through durable tasks and records them in ``OutboundEmail``.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
-from email._policybase import Compat32
-from email.utils import formataddr
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 
+from casedesk.lib.emails import build_email, from_address
 from casedesk.mail.addresses import thread_root_id
 
 # Our own mail carries this header; inbound mail that has it is our mail coming back.
@@ -30,60 +26,6 @@ class Link:
     url: str
 
 
-def _from_address(display_name: str) -> str:
-    from email.utils import parseaddr
-
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((display_name, address))
-
-
-# A header value that needs no folding or encoding: printable ASCII words separated by single spaces.
-_PLAIN_HEADER_VALUE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*\Z")
-
-
-class _PlainHeadersFirstPolicy(Compat32):
-    """Django's own policy (``compat32``), minus the cost of folding headers that fit on a line.
-
-    ``compat32`` runs every header, however short, through ``email.header.Header`` to split and
-    rejoin it: about 15% of the worker's CPU per notification. For a value of plain printable
-    ASCII words with single spaces that fits within ``max_line_length``, that machinery writes
-    ``name: value`` unchanged, so it is written directly; everything else (long, non-ASCII,
-    multi-line or oddly spaced values) still goes through ``compat32``, byte for byte as before.
-    """
-
-    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
-        if (
-            isinstance(value, str)
-            and (not self.max_line_length or len(name) + 2 + len(value) <= self.max_line_length)
-            and _PLAIN_HEADER_VALUE.match(value)
-        ):
-            return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)  # type: ignore[misc]
-
-
-NOTIFICATION_POLICY = _PlainHeadersFirstPolicy()
-
-
-class NotificationEmail(EmailMultiAlternatives):
-    """An email whose MIME boundary is chosen up front and whose short headers are written cheaply.
-
-    Left to itself, the standard library picks a boundary while writing the message and compiles
-    a fresh regular expression to check the body does not contain it: a noticeable share of the
-    CPU per notification. 128 random bits cannot occur in the body by accident, and nobody
-    writing a message can know them in advance. The message is written with
-    ``NOTIFICATION_POLICY`` (same bytes as Django's ``compat32``, less work for short headers).
-    """
-
-    def message(self, **kwargs: Any) -> Any:  # Django 6 adds ``policy=``; 5.2 takes nothing
-        msg = super().message(**kwargs)
-        if msg.is_multipart() and msg.get_boundary() is None:
-            msg.set_boundary(f"=_cd_{secrets.token_hex(16)}")
-        if type(msg.policy) is Compat32:
-            # The generator writes every part with the top-level message's policy.
-            msg.policy = NOTIFICATION_POLICY
-        return msg
-
-
 def _build(
     kind: str,
     *,
@@ -94,10 +36,6 @@ def _build(
     reply_to: str | None = None,
     references: list[str] | None = None,
 ) -> EmailMultiAlternatives:
-    context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"mail/{kind}-subject.txt", context).split())
-    text = render_to_string(f"mail/{kind}-body.txt", context)
-    html = render_to_string(f"mail/{kind}-body.html", context)
     headers = {
         "Message-ID": message_id,
         # RFC 3834: we are an automatic responder; well-behaved autoresponders stay quiet.
@@ -108,16 +46,14 @@ def _build(
     if references:
         headers["In-Reply-To"] = references[-1]
         headers["References"] = " ".join(references)
-    email = NotificationEmail(
-        subject=subject,
-        body=text,
-        from_email=_from_address(from_name),
+    return build_email(
+        f"mail/emails/{kind}",
         to=[to],
-        reply_to=[reply_to] if reply_to else None,
+        context=context,
+        from_email=from_address(from_name),
+        reply_to=reply_to,
         headers=headers,
     )
-    email.attach_alternative(html, "text/html")
-    return email
 
 
 def client_message(

@@ -365,34 +365,38 @@ class RecentMail:
 def recent_mail(row: InboundEmail, *, agency_id: int | None) -> RecentMail:
     """The duplicate check and both hourly counts in one query (each part uses an index).
 
-    Written as SQL: it runs for every inbound email, and building the same three-part aggregate
-    through the ORM cost about as much CPU as the rest of the routing. ``COUNT(CASE ...)`` rather
-    than ``FILTER`` so the statement reads the same on SQLite and PostgreSQL.
+    Written as SQL through ``connection.cursor()`` (Django's documented raw-SQL API), with the
+    table and column names read from the model's ``_meta`` (the documented Meta API): it runs for
+    every inbound email, and the same aggregate built by the ORM (``aggregate(Count(...,
+    filter=Q(...)))``) cost about 1.5 ms more CPU per email, ~10 % of the inbound process's CPU
+    (issue 13; DEVELOPERS.md, known exceptions). tests/test_mail_recent_counts.py checks it against
+    that ORM aggregate. ``COUNT(CASE ...)`` rather than ``FILTER`` so the statement reads the same
+    on SQLite and PostgreSQL.
     """
     since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(hours=1))
+    column = _inbound_columns()
+    recent = f"{column['received_at']} >= %s AND {column['id']} <> %s"
     parts: list[tuple[str, str, list[Any]]] = []  # (name, condition, params)
     if row.message_id_header:
-        parts.append(("posted", "posted_message_id = %s", [row.message_id_header]))
+        parts.append(("posted", f"{column['posted_message_id']} = %s", [row.message_id_header]))
     if row.from_address:
         parts.append(
             (
                 "from_sender",
-                "(from_address = %s AND received_at >= %s AND id <> %s)",
+                f"({column['from_address']} = %s AND {recent})",
                 [row.from_address, since, row.pk],
             )
         )
     if agency_id is not None:
-        parts.append(
-            ("for_agency", "(agency_id = %s AND received_at >= %s AND id <> %s)", [agency_id, since, row.pk])
-        )
+        parts.append(("for_agency", f"({column['agency']} = %s AND {recent})", [agency_id, since, row.pk]))
     if not parts:
         return RecentMail(False, 0, 0)
     counts = ", ".join(f"COUNT(CASE WHEN {condition} THEN 1 END)" for _, condition, _ in parts)
     wanted = " OR ".join(condition for _, condition, _ in parts)
     params = [p for _, _, ps in parts for p in ps] * 2
     with connection.cursor() as cursor:
-        # Only the constant fragments above are joined into the text; every value is a parameter.
-        sql = f"SELECT {counts} FROM {InboundEmail._meta.db_table} WHERE {wanted}"  # noqa: S608
+        # Only names from the model's metadata are joined into the text; every value is a parameter.
+        sql = f"SELECT {counts} FROM {column['table']} WHERE {wanted}"  # noqa: S608
         cursor.execute(sql, params)
         values = dict(zip((name for name, _, _ in parts), cursor.fetchone(), strict=True))
     return RecentMail(
@@ -400,6 +404,17 @@ def recent_mail(row: InboundEmail, *, agency_id: int | None) -> RecentMail:
         from_sender=values.get("from_sender") or 0,
         for_agency=values.get("for_agency") or 0,
     )
+
+
+@functools.cache
+def _inbound_columns() -> dict[str, str]:
+    """Quoted table and column names of ``InboundEmail``, from its ``_meta``."""
+    quote = connection.ops.quote_name
+    names = {"table": quote(InboundEmail._meta.db_table)}
+    for name in ("id", "received_at", "posted_message_id", "from_address", "agency"):
+        field = InboundEmail._meta.get_field(name)
+        names[name] = quote(str(field.column))  # type: ignore[union-attr]
+    return names
 
 
 # --- Processing -------------------------------------------------------------------------------------
@@ -587,7 +602,7 @@ def _recent_bounces_to(address: str) -> int:
 @durable_task(kind="mail.bounce", queue="mail", max_attempts=6, describe=_describe_inbound)
 def send_bounce_email(inbound_id: int) -> None:
     """Tell the sender why their mail was not posted. Never for automatic mail; idempotent."""
-    from casedesk.mail.outbound import _record, deliver
+    from casedesk.mail.outbound import deliver, record_outbound_email
 
     row = InboundEmail.objects.filter(pk=inbound_id, status=InboundStatus.BOUNCED).first()
     if row is None or not row.from_address:
@@ -598,7 +613,9 @@ def send_bounce_email(inbound_id: int) -> None:
         and _recent_bounces_to(row.from_address) >= BOUNCES_PER_ADDRESS_PER_HOUR
     ):
         return  # something keeps writing to us: stop answering it
-    outbound = _record(key, kind=EmailKind.BOUNCE, agency_id=row.agency_id, to_address=row.from_address)
+    outbound = record_outbound_email(
+        key, kind=EmailKind.BOUNCE, agency_id=row.agency_id, to_address=row.from_address
+    )
     if outbound.sent_at is not None:
         return
     deliver(
@@ -616,7 +633,7 @@ def send_bounce_email(inbound_id: int) -> None:
 @durable_task(kind="mail.attachment_too_large", queue="mail", max_attempts=6, describe=_describe_inbound)
 def send_attachment_too_large_email(inbound_id: int) -> None:
     from casedesk.lib.files import human_size
-    from casedesk.mail.outbound import _record, deliver
+    from casedesk.mail.outbound import deliver, record_outbound_email
     from casedesk.mail.tokens import issue_reply_token
 
     row = InboundEmail.objects.select_related("case", "contact").filter(pk=inbound_id).first()
@@ -631,7 +648,7 @@ def send_attachment_too_large_email(inbound_id: int) -> None:
     if not names:
         return
     key = f"attachment_too_large:{row.pk}"
-    outbound = _record(
+    outbound = record_outbound_email(
         key,
         kind=EmailKind.ATTACHMENT_TOO_LARGE,
         agency_id=row.agency_id,

@@ -92,6 +92,7 @@ class EmailKind(models.TextChoices):
     BOUNCE = "bounce", "Reply not posted (to the sender)"
     ATTACHMENT_TOO_LARGE = "attachment_too_large", "Attachment too large (to the sender)"
     FRESH_MAGIC_LINK = "fresh_magic_link", "Fresh link to a case (to a contact)"
+    SUPPORT_ESCALATION = "support_escalation", "Someone waiting in the support chat (to the team)"
 
 
 class OutboundEmail(models.Model):

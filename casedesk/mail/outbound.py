@@ -178,7 +178,8 @@ def _describe_notification(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dic
     return {"tenant_id": notification.agency_id, "label": "Mention email", "url": notification.url}
 
 
-def _record(key: str, **fields: Any) -> OutboundEmail:
+def record_outbound_email(key: str, **fields: Any) -> OutboundEmail:
+    """The email's ``OutboundEmail`` row for ``key``, created on first use (a retry finds it)."""
     row, _ = OutboundEmail.objects.get_or_create(
         idempotency_key=key, defaults={"rfc_message_id": addresses.message_id(key), **fields}
     )
@@ -491,7 +492,7 @@ def send_mention_email(notification_id: int) -> None:
     ):
         return
     key = f"team_mention:{notification.pk}"
-    row = _record(
+    row = record_outbound_email(
         key,
         kind=EmailKind.TEAM_MENTION,
         agency_id=case.agency_id,
@@ -545,7 +546,7 @@ def send_fresh_magic_link_email(link_id: int) -> None:
     contact, case = link.contact, link.case
     if not CaseContact.objects.filter(case=case, contact=contact).exists():
         return
-    row = _record(
+    row = record_outbound_email(
         f"fresh_magic_link:{link.pk}",
         kind=EmailKind.FRESH_MAGIC_LINK,
         agency_id=case.agency_id,

@@ -7,10 +7,10 @@ revokes rows), which commits or rolls back with the action.
 
 from __future__ import annotations
 
-from casedesk.accounts.events import FreshMagicLinkIssued
+from casedesk.accounts.events import AccountEmailRecorded, FreshMagicLinkIssued
 from casedesk.cases.events import ContactLeftCase, MentionNotified, MessagePosted
 from casedesk.lib.events import subscribe
-from casedesk.mail import outbound, tokens
+from casedesk.mail import account_emails, outbound, tokens
 
 
 def on_message_posted(event: MessagePosted) -> None:
@@ -29,8 +29,13 @@ def on_fresh_magic_link_issued(event: FreshMagicLinkIssued) -> None:
     outbound.send_fresh_magic_link_email.enqueue(event.link.pk)
 
 
+def on_account_email_recorded(event: AccountEmailRecorded) -> None:
+    account_emails.send_account_email.enqueue(event.account_email_id)
+
+
 def subscribe_all() -> None:
     subscribe(MessagePosted, on_message_posted)
     subscribe(MentionNotified, on_mention_notified)
     subscribe(ContactLeftCase, on_contact_left_case)
     subscribe(FreshMagicLinkIssued, on_fresh_magic_link_issued)
+    subscribe(AccountEmailRecorded, on_account_email_recorded)

@@ -26,18 +26,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from casedesk.accounts.models import Agency, Client, Membership
+from casedesk.accounts.models import Agency, Client, Membership, User
 from casedesk.cases.actions import do_create_case, do_post_message
 from casedesk.cases.events import NotificationsChanged
 from casedesk.cases.models import Case, CaseSource, MessageSource, Notification, NotificationKind
 from casedesk.jobs import durable_task
 from casedesk.jobs.faults import fault_point
+from casedesk.lib.emails import build_email
 from casedesk.lib.events import emit
+from casedesk.mail.models import EmailKind
+from casedesk.mail.outbound import deliver, record_outbound_email
 from casedesk.support.events import ConversationChanged
 from casedesk.support.models import (
     Conversation,
@@ -195,8 +197,9 @@ def describe_escalation_email(args: Any, kwargs: Any) -> dict[str, Any]:
 def send_escalation_email(conversation_id: int) -> None:
     """Tell the answering team by email that someone is waiting (once per escalation).
 
-    Not exactly-once: a crash between the SMTP send and recording ``notified_at`` sends it again
-    on retry; the window is one UPDATE.
+    One email per active team member, each with its ``OutboundEmail`` record (idempotency key per
+    conversation and member), so a retry after a partial failure mails only those not yet sent.
+    Not exactly-once: a crash between an SMTP send and recording it sends that one again.
     """
     escalation = (
         Escalation.objects.select_related("conversation__agency", "conversation__visitor", "case")
@@ -205,26 +208,43 @@ def send_escalation_email(conversation_id: int) -> None:
     )
     if escalation is None or escalation.notified_at is not None or escalation.case is None:
         return
-    conversation = escalation.conversation
-    recipients = sorted(
-        Membership.objects.filter(
-            agency_id=conversation.agency_id, is_active=True, user__is_active=True
-        ).values_list("user__email", flat=True)
+    conversation, case = escalation.conversation, escalation.case
+    members = list(
+        User.objects.filter(
+            memberships__agency_id=conversation.agency_id, memberships__is_active=True, is_active=True
+        ).order_by("email")[:50]
     )
-    if recipients:
+    if members:
         fault_point("escalation.before_email", str(conversation_id))
-        link = settings.SITE_URL + reverse("support:conversation", args=[conversation.pk])
-        who = conversation.visitor.display_name
-        EmailMessage(
-            subject=f"[{escalation.case.reference}] {who} is waiting in the support chat",
-            body=(
-                f"{who} asked for a person in the support chat"
-                f"{' on ' + conversation.page_url if conversation.page_url else ''}.\n\n"
-                f"“{conversation.subject}”\n\nAnswer in the chat: {link}\n"
-            ),
-            to=recipients[:50],
-            headers={"Auto-Submitted": "auto-generated", "X-Casedesk-Conversation": str(conversation.pk)},
-        ).send()
+    context = {
+        "who": conversation.visitor.display_name,
+        "page_url": conversation.page_url,
+        "subject": conversation.subject,
+        "case_reference": case.reference,
+        "conversation_url": settings.SITE_URL + reverse("support:conversation", args=[conversation.pk]),
+    }
+    for user in members:
+        row = record_outbound_email(
+            f"support_escalation:{conversation.pk}:{user.pk}",
+            kind=EmailKind.SUPPORT_ESCALATION,
+            agency_id=conversation.agency_id,
+            case=case,
+            user=user,
+            to_address=user.email,
+        )
+        if row.sent_at is not None:
+            continue
+        email = build_email(
+            "support/emails/escalation",
+            to=[user.email],
+            context=context,
+            headers={
+                "Message-ID": row.rfc_message_id,
+                "Auto-Submitted": "auto-generated",
+                "X-Casedesk-Conversation": str(conversation.pk),
+            },
+        )
+        deliver(row, email)
     Escalation.objects.filter(pk=escalation.pk, notified_at__isnull=True).update(notified_at=timezone.now())
 
 
