@@ -26,6 +26,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from casedesk.cases.models import Case, Document, Message, MessageSource
+from casedesk.lib.avatars import colour_class, initials
+from casedesk.lib.files import kind_of
 
 THUMBNAIL_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 # Stands in for an id while reversing a URL once; rsplit finds it at the end of the path.
@@ -72,23 +74,83 @@ def _short(local: datetime) -> str:
     return f"{local.day} {month} {local.year:04d}, {local.hour:02d}:{local.minute:02d}"
 
 
-def _files_html(files: Iterable[Document], urls: ThreadUrls) -> str:
-    items = []
-    for d in files:
-        name = escape(d.name)
-        thumb = ""
-        if d.content_type in THUMBNAIL_TYPES:
-            thumb = (
-                f'<a href="{_url(urls.inline, d.pk)}" target="_blank" rel="noopener">'
-                f'<img class="msg-thumb" src="{_url(urls.thumbnail, d.pk)}" alt="{name}" loading="lazy">'
-                "</a>\n"
-            )
-        items.append(
-            f'<li class="msg-file">\n{thumb}'
-            f'<a class="msg-file-name" href="{_url(urls.download, d.pk)}" download>{name}</a>\n'
-            f'<span class="msg-file-meta">{escape(filesizeformat(d.size))}</span>\n</li>\n'
+# A file chip's icon: a short label on a colour per family (classes file-chip--<family>).
+FILE_ICON_LABELS = {
+    "image": "IMG",
+    "pdf": "PDF",
+    "video": "VID",
+    "audio": "AUD",
+    "archive": "ZIP",
+    "sheet": "XLS",
+    "doc": "DOC",
+    "text": "TXT",
+    "other": "FILE",
+}
+_ARCHIVES = frozenset(
+    {
+        "application/zip",
+        "application/x-tar",
+        "application/gzip",
+        "application/x-7z-compressed",
+        "application/x-rar",
+    }
+)
+
+
+def file_family(content_type: str) -> str:
+    """The icon family of a file, from its sniffed type (``kind_of`` first, for the previewable ones)."""
+    kind = kind_of(content_type)
+    if kind != "other":
+        return kind
+    if content_type in _ARCHIVES:
+        return "archive"
+    if content_type.startswith("audio/"):
+        return "audio"
+    if content_type == "text/csv" or "spreadsheet" in content_type or "ms-excel" in content_type:
+        return "sheet"
+    if "wordprocessing" in content_type or content_type in ("application/msword", "application/rtf"):
+        return "doc"
+    if content_type.startswith("text/"):
+        return "text"
+    return "other"
+
+
+def author_key(m: Message) -> str:
+    """Who wrote a message, as a stable key: a portal client's messages carry their user too,
+    so one person has one key (and one avatar colour) whichever way they write."""
+    if m.author_user_id:
+        return f"u{m.author_user_id}"
+    if m.author_contact_id:
+        return f"c{m.author_contact_id}"
+    return "system"
+
+
+def avatar_html(name: str, key: str) -> str:
+    """Initials on a palette colour. Hidden from screen readers: the author's name is next to it."""
+    return f'<span class="avatar {colour_class(key)}" aria-hidden="true">{escape(initials(name))}</span>\n'
+
+
+def file_chip_html(d: Document, urls: ThreadUrls) -> str:
+    """One attachment: a thumbnail for images, a type icon, the name (a download) and its size."""
+    name = escape(d.name)
+    kind = file_family(d.content_type)
+    thumb = ""
+    if d.content_type in THUMBNAIL_TYPES:
+        thumb = (
+            f'<a class="file-thumb" href="{_url(urls.inline, d.pk)}" target="_blank" rel="noopener">'
+            f'<img class="msg-thumb" src="{_url(urls.thumbnail, d.pk)}" alt="{name}" loading="lazy">'
+            "</a>\n"
         )
-    return '<ul class="msg-files">\n' + "".join(items) + "</ul>\n"
+    return (
+        f'<li class="msg-file file-chip file-chip--{kind}">\n{thumb}'
+        f'<span class="file-icon" aria-hidden="true">{FILE_ICON_LABELS[kind]}</span>\n'
+        f'<span class="file-text"><a class="msg-file-name" href="{_url(urls.download, d.pk)}" download>{name}</a>\n'
+        f'<span class="msg-file-meta">{escape(filesizeformat(d.size))}</span></span>\n</li>\n'
+    )
+
+
+def _files_html(files: Iterable[Document], urls: ThreadUrls) -> str:
+    return '<ul class="msg-files">\n' + "".join(file_chip_html(d, urls) for d in files) + "</ul>\n"
 
 
 def message_html(
@@ -134,8 +196,13 @@ def message_html(
             )
         else:
             edited = f'<span class="msg-edited" title="Edited {edited_short}">edited</span>'
+    key = author_key(m)
+    # data-author and the time's datetime let the thread script group consecutive messages
+    # and put day separators in the viewer's time zone, on the first page and on live inserts.
     parts = [
-        f'\n<article class="{classes}" id="m{m.pk}" data-id="{m.pk}">\n<header class="msg-head">\n',
+        f'\n<article class="{classes}" id="m{m.pk}" data-id="{m.pk}" data-author="{key}">\n',
+        avatar_html(m.author_name, key),
+        '<header class="msg-head">\n',
         f'<span class="msg-author">{escape(m.author_name)}</span>\n',
         tags,
         f'<time class="msg-time" datetime="{created.isoformat()}" '
