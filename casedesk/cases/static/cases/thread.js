@@ -164,9 +164,11 @@
     e.preventDefault();
     showError("");
     var maxBytes = Number(form.dataset.maxBytes || 0);
-    if (files && maxBytes) {
-      for (var i = 0; i < files.files.length; i++) {
-        var f = files.files[i];
+    var picker = window.casedeskComposerFiles;  // composer-files.js: chosen, dropped and pasted files
+    var chosen = picker ? picker.files() : (files ? Array.prototype.slice.call(files.files) : []);
+    if (maxBytes) {
+      for (var i = 0; i < chosen.length; i++) {
+        var f = chosen[i];
         if (f.size > maxBytes) {
           showError("“" + f.name + "” is " + size(f.size) + "; the limit is " + size(maxBytes) + " per file. Nothing was sent: remove that file (or share a link to it) and send again.");
           return;
@@ -175,15 +177,21 @@
     }
     sendBtn.disabled = true;
     sendBtn.textContent = "Sending…";
-    post(form.action || location.pathname, new FormData(form)).then(function (res) {
+    var url = form.action || location.pathname;
+    var sending = picker
+      ? picker.send(url, new FormData(form), { "X-CSRFToken": csrf, Accept: "application/json" })
+      : post(url, new FormData(form));
+    sending.then(function (res) {
       sendBtn.disabled = false;
       sendBtn.textContent = "Send";
+      if (res.aborted) return;  // cancelled from a file chip: composer-files.js said so
       if (!res.ok) {
         showError(res.data.error || ("The message was not sent (error " + res.status + "). Your text is still here; try again."));
         return;
       }
       body.value = "";
       if (files) files.value = "";
+      if (picker) picker.clear();
       try { localStorage.removeItem(draftKey); } catch (e2) {}
       showWarnings(res.data.warnings);
       catchUp();
