@@ -276,7 +276,11 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'", CSP_NONCE],
         "style-src": ["'self'", CSP_NONCE],
-        "img-src": ["'self'", "data:", "blob:"],  # blob: the composer's own thumbnails of files about to be sent
+        "img-src": [
+            "'self'",
+            "data:",
+            "blob:",
+        ],  # blob: the composer's own thumbnails of files about to be sent
         "font-src": ["'self'"],
         # casedesk.csp adds ws://<host> and wss://<host> of the request for live updates.
         "connect-src": ["'self'"],

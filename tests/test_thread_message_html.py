@@ -3,12 +3,15 @@ what the template did for free (escaping, dates, links) is checked here."""
 
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from casedesk.cases.actions import do_edit_message, do_post_message
+from casedesk.cases.message_html import FILE_ICON_LABELS, file_family
 from casedesk.cases.models import Message
+from casedesk.lib.avatars import colour_class
 from tests.conftest import Cast
 
 
@@ -89,3 +92,68 @@ def test_live_catch_up_feed_skips_the_sidebar_queries(cast: Cast) -> None:
     ):
         assert sidebar_table not in tables
     assert Message.objects.filter(case=cast.case_a).count() == 1
+
+
+def test_avatar_initials_and_grouping_key_are_escaped_and_name_the_person(cast: Cast) -> None:
+    """The avatar and data-author come from the person, never from raw text: a hostile name
+    gives letters only, a client writing from the portal and by email is one person."""
+    cast.bob.name = '"><b onmouseover=alert(1)>Bob Ü'
+    cast.bob.save(update_fields=["name"])
+    by_bob = do_post_message(case=cast.case_a, body="hi", author_user=cast.bob)
+    portal = do_post_message(
+        case=cast.case_a, body="p", author_user=cast.carol_user, author_contact=cast.carol
+    )
+    emailed = do_post_message(case=cast.case_a, body="e", author_contact=cast.erin)
+    page = cast.login(cast.alice).get(f"/cases/{cast.case_a.pk}/messages/").content.decode()
+    bob_class = colour_class(f"u{cast.bob.pk}")
+    assert (
+        f'<article class="msg" id="m{by_bob.pk}" data-id="{by_bob.pk}" data-author="u{cast.bob.pk}">\n'
+        f'<span class="avatar {bob_class}" aria-hidden="true">BÜ</span>\n'
+    ) in page
+    assert "<b onmouseover" not in page
+    assert f'data-id="{portal.pk}" data-author="u{cast.carol_user.pk}"' in page
+    assert f'data-id="{emailed.pk}" data-author="c{cast.erin.pk}"' in page
+    assert (
+        '<span class="avatar ' + colour_class(f"c{cast.erin.pk}") + '" aria-hidden="true">EN</span>' in page
+    )
+
+
+def test_file_chips_carry_a_type_icon_and_the_size(cast: Cast) -> None:
+    do_post_message(
+        case=cast.case_a,
+        body="files",
+        author_user=cast.bob,
+        files=[
+            SimpleUploadedFile("brief.pdf", b"%PDF-1.4\n" + b"0" * 2039, content_type="application/pdf"),
+            SimpleUploadedFile("<odd> & 'q'.bin", b"\x00\x01" * 700_000),
+        ],
+    )
+    page = cast.login(cast.carol_user).get(f"/my-cases/{cast.case_a.pk}/messages").content.decode()
+    assert (
+        '<li class="msg-file file-chip file-chip--pdf">\n<span class="file-icon" aria-hidden="true">PDF</span>'
+        in page
+    )
+    assert '<span class="msg-file-meta">2.0\xa0KB</span>' in page
+    assert '<li class="msg-file file-chip file-chip--other">' in page
+    assert "&lt;odd&gt; &amp; &#x27;q&#x27;.bin</a>" in page and '<span class="msg-file-meta">1.3\xa0MB</span>' in page
+
+
+@pytest.mark.parametrize(
+    ("content_type", "family"),
+    [
+        ("image/png", "image"),
+        ("application/pdf", "pdf"),
+        ("video/mp4", "video"),
+        ("audio/mpeg", "audio"),
+        ("application/zip", "archive"),
+        ("text/csv", "sheet"),
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "sheet"),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "doc"),
+        ("text/plain", "text"),
+        ("application/octet-stream", "other"),
+        ("image/svg+xml", "other"),  # never previewed inline, so no image icon either
+    ],
+)
+def test_file_family_names_the_icon(content_type: str, family: str) -> None:
+    assert file_family(content_type) == family
+    assert family in FILE_ICON_LABELS
