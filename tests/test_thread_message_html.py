@@ -135,7 +135,10 @@ def test_file_chips_carry_a_type_icon_and_the_size(cast: Cast) -> None:
     )
     assert '<span class="msg-file-meta">2.0\xa0KB</span>' in page
     assert '<li class="msg-file file-chip file-chip--other">' in page
-    assert "&lt;odd&gt; &amp; &#x27;q&#x27;.bin</a>" in page and '<span class="msg-file-meta">1.3\xa0MB</span>' in page
+    assert (
+        "&lt;odd&gt; &amp; &#x27;q&#x27;.bin</a>" in page
+        and '<span class="msg-file-meta">1.3\xa0MB</span>' in page
+    )
 
 
 @pytest.mark.parametrize(

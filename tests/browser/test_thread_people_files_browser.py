@@ -160,3 +160,26 @@ def test_dropped_and_pasted_files_show_as_chips_can_be_removed_and_the_rest_is_s
     assert _text(in_thread.filter(has_text="brief.pdf")) == "PDF brief.pdf 2.0 KB"
     _shot(page, "thread-files.png")
     ctx.close()
+
+
+def test_copy_share_link_copies_and_says_so(cast: Cast, live_url: str, browser: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    do_post_message(
+        case=cast.case_a,
+        body="brief",
+        author_user=cast.bob,
+        files=[SimpleUploadedFile("brief.pdf", b"%PDF-1.4\n% brief\n")],
+    )
+    document = Document.objects.get(case=cast.case_a)
+    ctx = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = ctx.new_page()
+    sign_in(page, live_url, cast.carol_user.email, PASSWORD)
+    page.goto(f"{live_url}/my-cases/{cast.case_a.pk}/documents")
+    page.focus("button.copy-link")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".copy-feedback:has-text('Link copied.')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == f"{live_url}/cases/documents/s/{document.share_token}"
+    _shot(page, "documents-copy-link.png")
+    ctx.close()
