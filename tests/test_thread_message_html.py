@@ -130,9 +130,11 @@ def test_file_chips_carry_a_type_icon_and_the_size(cast: Cast) -> None:
     )
     page = cast.login(cast.carol_user).get(f"/my-cases/{cast.case_a.pk}/messages").content.decode()
     assert (
-        '<li class="msg-file file-chip file-chip--pdf">\n<span class="file-icon" aria-hidden="true">PDF</span>'
+        '<li class="msg-file file-chip file-chip--pdf">\n<a class="file-thumb" href="/cases/documents/'
         in page
     )
+    assert 'alt="First page of brief.pdf"' in page
+    assert '<span class="file-icon" aria-hidden="true">PDF</span>' in page
     assert '<span class="msg-file-meta">2.0\xa0KB</span>' in page
     assert '<li class="msg-file file-chip file-chip--other">' in page
     assert (

@@ -131,14 +131,16 @@ def avatar_html(name: str, key: str) -> str:
 
 
 def file_chip_html(d: Document, urls: ThreadUrls) -> str:
-    """One attachment: a thumbnail for images, a type icon, the name (a download) and its size."""
+    """One attachment: a thumbnail (images; a PDF's first page), a type icon, the name (a
+    download) and its size."""
     name = escape(d.name)
     kind = file_family(d.content_type)
     thumb = ""
-    if d.content_type in THUMBNAIL_TYPES:
+    if d.content_type in THUMBNAIL_TYPES or kind == "pdf":
+        alt = f"First page of {name}" if kind == "pdf" else name
         thumb = (
             f'<a class="file-thumb" href="{_url(urls.inline, d.pk)}" target="_blank" rel="noopener">'
-            f'<img class="msg-thumb" src="{_url(urls.thumbnail, d.pk)}" alt="{name}" loading="lazy">'
+            f'<img class="msg-thumb" src="{_url(urls.thumbnail, d.pk)}" alt="{alt}" loading="lazy">'
             "</a>\n"
         )
     return (

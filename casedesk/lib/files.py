@@ -182,3 +182,43 @@ def make_thumbnail(fileobj: IO[bytes], max_px: int = THUMBNAIL_PX) -> bytes | No
                 return out.getvalue()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         return None
+
+
+# A PDF whose first page is larger than this (in points, 1/72 in) is not previewed: a poster-sized
+# page would be rendered at a tiny scale anyway, and absurd sizes are how a PDF wastes memory.
+PDF_PREVIEW_MAX_POINTS = 14_400  # 200 in, PDF's own limit
+
+
+def make_pdf_preview(fileobj: IO[bytes], max_px: int = THUMBNAIL_PX) -> bytes | None:
+    """The first page of a PDF as a small WebP, or None when PDFium cannot read it.
+
+    PDFium is the PDF engine of Chromium, built to render untrusted files; only page 1 is
+    loaded, rendered straight at thumbnail size.
+    """
+    import io
+
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(fileobj.read())
+    except pypdfium2.PdfiumError:
+        return None
+    try:
+        if len(pdf) == 0:
+            return None
+        page = pdf[0]
+        try:
+            width, height = page.get_size()
+            if not (0 < width <= PDF_PREVIEW_MAX_POINTS and 0 < height <= PDF_PREVIEW_MAX_POINTS):
+                return None
+            bitmap = page.render(scale=max_px / max(width, height))
+            image = bitmap.to_pil().convert("RGB")
+        finally:
+            page.close()
+        out = io.BytesIO()
+        image.save(out, format="WEBP", quality=80)
+        return out.getvalue()
+    except (pypdfium2.PdfiumError, OSError, ValueError):
+        return None
+    finally:
+        pdf.close()

@@ -29,7 +29,7 @@ from casedesk.cases.actions import do_upload_document
 from casedesk.cases.forms import DocumentUploadForm
 from casedesk.cases.models import Case, Document
 from casedesk.lib.errors import ActionError
-from casedesk.lib.files import file_response, kind_of, make_thumbnail
+from casedesk.lib.files import file_response, kind_of, make_pdf_preview, make_thumbnail
 from casedesk.lib.http import answer_action
 
 
@@ -127,18 +127,21 @@ def _thumbnail_name(document: Document) -> str:
 
 @require_GET
 def document_thumbnail(request: HttpRequest, document_id: int) -> HttpResponseBase:
-    """A 320 px WebP of an image file, made on first view and kept next to the file."""
+    """A 320 px WebP of an image file or of a PDF's first page, made on first view and kept next
+    to the file."""
     if _needs_sign_in(request):
         return redirect_to_login(request.get_full_path())
     document = access_document(viewer_from_request(request), document_id)
-    if kind_of(document.content_type) != "image":
+    kind = kind_of(document.content_type)
+    if kind not in ("image", "pdf"):
         raise Http404("No thumbnail for this file.")
+    make = make_pdf_preview if kind == "pdf" else make_thumbnail
     storage = document.file.storage
     name = _thumbnail_name(document)
     if not storage.exists(name):
         try:
             with document.file.open("rb") as source:
-                data = make_thumbnail(source)
+                data = make(source)
         except (FileNotFoundError, OSError, ValueError):
             data = None
         if data is None:

@@ -51,6 +51,11 @@
     times();
     observer.observe(list, { childList: true });
   }
+  // A thumbnail the server could not make (a damaged PDF or image): the chip without it.
+  list.addEventListener("error", function (e) {
+    var img = e.target;
+    if (img && img.classList && img.classList.contains("msg-thumb")) (img.closest(".file-thumb") || img).remove();
+  }, true);
   var observer = new MutationObserver(decorate);
   decorate();
   // "5 min ago" moves on, and "Today" becomes "Yesterday" at midnight.
