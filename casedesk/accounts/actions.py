@@ -8,11 +8,14 @@ Refusals a person can fix raise ``ActionError`` with a sentence saying what happ
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,10 +38,14 @@ from casedesk.accounts.models import (
     hash_token,
     new_token,
 )
+from casedesk.lib.avatars import PHOTO_MAX_BYTES, make_photo
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
+from casedesk.lib.files import human_size
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
     from casedesk.cases.models import Case  # accounts sits below cases: types only
 
 # A contact asking for fresh links again and again gets at most one email per this many seconds.
@@ -314,4 +321,41 @@ def do_update_profile(*, user: User, name: str, email_on_mention: bool, email_on
     user.email_on_mention = email_on_mention
     user.email_on_client_reply = email_on_client_reply
     user.save(update_fields=["name", "email_on_mention", "email_on_client_reply"])
+    return user
+
+
+def do_set_profile_photo(*, user: User, upload: UploadedFile | None) -> User:
+    """Replace the person's photo with a re-encoded square of the upload; the old file goes
+    (after commit, so a rollback keeps the photo that is still named)."""
+    if upload is None:
+        raise ActionError("Choose a picture to use as your photo.", field="photo")
+    if upload.size is not None and upload.size > PHOTO_MAX_BYTES:
+        raise ActionError(
+            f"This picture is {human_size(upload.size)}; the limit for a photo is "
+            f"{human_size(PHOTO_MAX_BYTES)}. Choose a smaller one.",
+            field="photo",
+        )
+    data = make_photo(upload)
+    if data is None:
+        raise ActionError(
+            "That file is not a picture casedesk can read. Choose a PNG, JPEG, GIF or WebP image.",
+            field="photo",
+        )
+    with transaction.atomic():
+        old = user.photo
+        name = default_storage.save(f"people/{secrets.token_urlsafe(18)}.webp", ContentFile(data))
+        user.photo = name
+        user.save(update_fields=["photo"])
+        if old:
+            transaction.on_commit(lambda: default_storage.delete(old))
+    return user
+
+
+def do_remove_profile_photo(*, user: User) -> User:
+    with transaction.atomic():
+        old = user.photo
+        user.photo = ""
+        user.save(update_fields=["photo"])
+        if old:
+            transaction.on_commit(lambda: default_storage.delete(old))
     return user

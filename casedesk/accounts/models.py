@@ -72,6 +72,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     email_on_mention = models.BooleanField(default=True)
     email_on_client_reply = models.BooleanField(default=True)
+    # Settings → Your profile: the storage name of a 256 px square WebP ("people/<token>.webp");
+    # empty for initials on a colour. The random token in the name is the photo's URL.
+    photo = models.CharField(max_length=100, blank=True, default="")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", settings_views.general, name="general"),
     path("team/", settings_views.team, name="team"),
     path("profile/", settings_views.profile, name="profile"),
+    path("profile/photo/", settings_views.profile_photo, name="profile_photo"),
     path("team/invite/", settings_views.invite, name="invite"),
     path("team/members/<int:membership_id>/role/", settings_views.change_role, name="change_role"),
     path("team/members/<int:membership_id>/deactivate/", settings_views.deactivate, name="deactivate"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from casedesk.accounts import actions
 from casedesk.accounts.access import (
@@ -18,7 +20,9 @@ from casedesk.accounts.access import (
 from casedesk.accounts.decorators import account_required, team_required
 from casedesk.accounts.forms import AgencySettingsForm, InviteForm, ProfileForm, RoleForm
 from casedesk.accounts.models import Agency, Invitation, Membership, Role, User
+from casedesk.lib.avatars import PHOTO_TOKEN_RE
 from casedesk.lib.errors import ActionError
+from casedesk.lib.files import file_response
 
 
 def _widget_settings_url(agency: Agency) -> str:
@@ -196,4 +200,51 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("settings:profile")
-    return render(request, "accounts/settings/profile.html", {"form": form, "settings_tab": "profile"})
+    return render(
+        request,
+        "accounts/settings/profile.html",
+        {"form": form, "settings_tab": "profile", "photo_user": user},
+    )
+
+
+@require_POST
+@account_required
+def profile_photo(request: HttpRequest) -> HttpResponse:
+    """Settings → Your profile → Photo: upload a new one, or remove it (back to initials)."""
+    user = _actor(request)
+    if request.POST.get("remove"):
+        actions.do_remove_profile_photo(user=user)
+        messages.success(request, "Your photo is removed; your initials show instead.")
+        return redirect("settings:profile")
+    try:
+        actions.do_set_profile_photo(user=user, upload=request.FILES.get("photo"))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your photo is saved. It shows next to your messages.")
+    return redirect("settings:profile")
+
+
+@require_GET
+def photo(request: HttpRequest, token: str) -> HttpResponseBase:
+    """A profile photo, for anyone with a session (an account, or a magic link's) who was given
+    its URL on a thread page. The random token in the URL is the only way to name a photo."""
+    viewer = viewer_from_request(request)
+    if not (viewer.is_authenticated_user or viewer.magic_grants) or not PHOTO_TOKEN_RE.match(token):
+        raise Http404("No such photo.")
+    name = f"people/{token}.webp"
+    if not User.objects.filter(photo=name).exists():
+        raise Http404("No such photo.")
+    try:
+        source = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404("No such photo.") from None
+    response = file_response(
+        source,
+        filename="photo.webp",
+        content_type="image/webp",
+        inline=True,
+        asynchronous=isinstance(request, ASGIRequest),
+    )
+    response["Cache-Control"] = "private, max-age=86400"  # a new photo gets a new token
+    return response

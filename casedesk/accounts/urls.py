@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
-from casedesk.accounts import views
+from casedesk.accounts import settings_views, views
 
 app_name = "accounts"
 
@@ -38,4 +38,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("magic/<str:token>/resend/", views.magic_link_resend, name="magic_resend"),
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path("agency/", views.switch_agency, name="switch_agency"),
+    path("photo/<str:token>", settings_views.photo, name="photo"),
 ]

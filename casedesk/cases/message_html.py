@@ -26,7 +26,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from casedesk.cases.models import Case, Document, Message, MessageSource
-from casedesk.lib.avatars import colour_class, initials
+from casedesk.lib.avatars import avatar_html, photo_token
 from casedesk.lib.files import kind_of
 
 THUMBNAIL_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -40,6 +40,12 @@ def _url_maker(name: str, *args: int) -> tuple[str, str]:
     return escape(head), escape(tail)  # as {% url %} in a template would be (a script prefix)
 
 
+def _token_url_maker(name: str) -> tuple[str, str]:
+    """(head, tail) such that head + token + tail == reverse(name, args=[token])."""
+    head, tail = reverse(name, args=["TOKEN"]).rsplit("TOKEN", 1)
+    return escape(head), escape(tail)
+
+
 @dataclass(frozen=True)
 class ThreadUrls:
     """URL shapes for one case and audience, reversed once per response instead of per message."""
@@ -50,6 +56,7 @@ class ThreadUrls:
     inline: tuple[str, str]
     thumbnail: tuple[str, str]
     download: tuple[str, str]
+    photo: tuple[str, str]
 
     @classmethod
     def for_case(cls, case: Case, *, is_team: bool) -> ThreadUrls:
@@ -61,6 +68,7 @@ class ThreadUrls:
             inline=_url_maker("cases:document_inline"),
             thumbnail=_url_maker("cases:document_thumbnail"),
             download=_url_maker("cases:document_download"),
+            photo=_token_url_maker("accounts:photo"),
         )
 
 
@@ -125,9 +133,9 @@ def author_key(m: Message) -> str:
     return "system"
 
 
-def avatar_html(name: str, key: str) -> str:
-    """Initials on a palette colour. Hidden from screen readers: the author's name is next to it."""
-    return f'<span class="avatar {colour_class(key)}" aria-hidden="true">{escape(initials(name))}</span>\n'
+def _photo_url(m: Message, urls: ThreadUrls) -> str:
+    token = photo_token(m.author_user.photo) if m.author_user is not None else ""
+    return f"{urls.photo[0]}{token}{urls.photo[1]}" if token else ""
 
 
 def file_chip_html(d: Document, urls: ThreadUrls) -> str:
@@ -146,7 +154,8 @@ def file_chip_html(d: Document, urls: ThreadUrls) -> str:
     return (
         f'<li class="msg-file file-chip file-chip--{kind}">\n{thumb}'
         f'<span class="file-icon" aria-hidden="true">{FILE_ICON_LABELS[kind]}</span>\n'
-        f'<span class="file-text"><a class="msg-file-name" href="{_url(urls.download, d.pk)}" download>{name}</a>\n'
+        '<span class="file-text">'
+        f'<a class="msg-file-name" href="{_url(urls.download, d.pk)}" download>{name}</a>\n'
         f'<span class="msg-file-meta">{escape(filesizeformat(d.size))}</span></span>\n</li>\n'
     )
 
@@ -203,7 +212,7 @@ def message_html(
     # and put day separators in the viewer's time zone, on the first page and on live inserts.
     parts = [
         f'\n<article class="{classes}" id="m{m.pk}" data-id="{m.pk}" data-author="{key}">\n',
-        avatar_html(m.author_name, key),
+        avatar_html(m.author_name, key, _photo_url(m, urls)),
         '<header class="msg-head">\n',
         f'<span class="msg-author">{escape(m.author_name)}</span>\n',
         tags,

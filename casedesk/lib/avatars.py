@@ -8,8 +8,11 @@ attribute. Every palette colour carries white initials at a contrast of at least
 
 from __future__ import annotations
 
+import io
+import re
 import unicodedata
 import zlib
+from typing import IO
 
 # Background colours of the palette, in the order of their classes (avatar--c0 …).
 PALETTE = (
@@ -55,3 +58,48 @@ def colour_index(key: str) -> int:
 
 def colour_class(key: str) -> str:
     return f"avatar--c{colour_index(key)}"
+
+
+def photo_token(storage_name: str) -> str:
+    """The URL token of a stored photo ("people/<token>.webp" → "<token>"), or "" for none."""
+    token = storage_name.rsplit("/", 1)[-1].removesuffix(".webp")
+    return token if PHOTO_TOKEN_RE.match(token) else ""
+
+
+def avatar_html(name: str, key: str, photo_url: str = "") -> str:
+    """A person's avatar: their photo when they uploaded one, else initials on their colour.
+    Hidden from screen readers, because the name is always written next to it."""
+    from django.utils.html import escape
+
+    inside = f'<img src="{escape(photo_url)}" alt="" loading="lazy">' if photo_url else escape(initials(name))
+    return f'<span class="avatar {colour_class(key)}" aria-hidden="true">{inside}</span>\n'
+
+
+PHOTO_PX = 256
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_MAX_SOURCE_PIXELS = 50_000_000
+PHOTO_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def make_photo(fileobj: IO[bytes]) -> bytes | None:
+    """A profile photo as a centred square WebP of ``PHOTO_PX``, or None when the file is not a
+    picture Pillow can safely read. Re-encoding keeps no metadata (location, camera) and no
+    bytes of the upload itself."""
+    import warnings
+
+    from PIL import Image, ImageOps
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(fileobj) as source:
+                if source.width * source.height > PHOTO_MAX_SOURCE_PIXELS:
+                    return None
+                source.draft("RGB", (PHOTO_PX * 2, PHOTO_PX * 2))
+                image = ImageOps.exif_transpose(source).convert("RGB")
+                image = ImageOps.fit(image, (PHOTO_PX, PHOTO_PX))
+                out = io.BytesIO()
+                image.save(out, format="WEBP", quality=82)
+                return out.getvalue()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None
