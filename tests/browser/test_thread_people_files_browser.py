@@ -183,3 +183,36 @@ def test_copy_share_link_copies_and_says_so(cast: Cast, live_url: str, browser: 
     assert copied == f"{live_url}/cases/documents/s/{document.share_token}"
     _shot(page, "documents-copy-link.png")
     ctx.close()
+
+
+def test_photo_uploaded_in_settings_is_the_avatar_on_the_thread(
+    cast: Cast, live_url: str, browser: Any
+) -> None:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    picture = io.BytesIO()
+    image = Image.new("RGB", (400, 300), (14, 116, 144))
+    ImageDraw.Draw(image).ellipse((120, 70, 280, 230), fill=(250, 204, 21))
+    image.save(picture, format="PNG")
+    do_post_message(case=cast.case_a, body="Hello from Bob", author_user=cast.bob)
+    ctx = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = ctx.new_page()
+    sign_in(page, live_url, cast.bob.email, PASSWORD)
+    page.goto(f"{live_url}/settings/profile/")
+    assert page.inner_text(".profile-photo .avatar") == "BM"
+    page.set_input_files(
+        "#profile-photo-file",
+        files=[{"name": "me.png", "mimeType": "image/png", "buffer": picture.getvalue()}],
+    )
+    page.click("text=Upload photo")
+    page.wait_for_selector("text=Your photo is saved.")
+    page.wait_for_function("document.querySelector('.profile-photo .avatar img').naturalWidth === 256")
+    _shot(page, "profile-photo.png")
+    page.goto(f"{live_url}/cases/{cast.case_a.pk}/messages/")
+    page.wait_for_function(
+        "(() => { const i = document.querySelector('article.msg .avatar img'); return i && i.complete && i.naturalWidth === 256; })()"
+    )
+    _shot(page, "thread-photo.png")
+    ctx.close()
