@@ -212,7 +212,8 @@ def test_photo_uploaded_in_settings_is_the_avatar_on_the_thread(
     _shot(page, "profile-photo.png")
     page.goto(f"{live_url}/cases/{cast.case_a.pk}/messages/")
     page.wait_for_function(
-        "(() => { const i = document.querySelector('article.msg .avatar img'); return i && i.complete && i.naturalWidth === 256; })()"
+        "(() => { const i = document.querySelector('article.msg .avatar img');"
+        " return i && i.complete && i.naturalWidth === 256; })()"
     )
     _shot(page, "thread-photo.png")
     ctx.close()
