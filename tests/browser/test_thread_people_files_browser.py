@@ -75,9 +75,11 @@ def test_avatars_grouping_day_separators_and_relative_times_also_live(
     _backdate(second, now - timedelta(days=2, minutes=2))
     _backdate(third, now - timedelta(minutes=5))
 
-    for scheme in ("light", "dark"):
+    for scheme, width in (("light", 1100), ("dark", 1100), ("phone", 390)):
         ctx = browser.new_context(
-            timezone_id="Europe/Berlin", color_scheme=scheme, viewport={"width": 1100, "height": 900}
+            timezone_id="Europe/Berlin",
+            color_scheme="light" if scheme == "phone" else scheme,
+            viewport={"width": width, "height": 900},
         )
         page = ctx.new_page()
         sign_in(page, live_url, cast.alice.email, PASSWORD)
@@ -93,12 +95,21 @@ def test_avatars_grouping_day_separators_and_relative_times_also_live(
         assert page.inner_text(f"#m{third.pk} .avatar") == "BM"
         # Relative time, the exact one in the title, in the viewer's zone (Berlin, not UTC).
         time_el = page.locator(f"#m{third.pk} time.msg-time")
-        assert time_el.inner_text() == "5 min ago"
+        assert time_el.locator(".msg-time-relative").inner_text() == "5 min ago"
+        assert time_el.locator(".visually-hidden").inner_text().startswith(", ")  # the exact time, heard
         local = timezone.localtime(now - timedelta(minutes=5), timezone.get_fixed_timezone(0))
         assert time_el.get_attribute("datetime") is not None
         title = time_el.get_attribute("title") or ""
         assert title.endswith("(Europe/Berlin)") and f"{local.year}" in title
+        # Hover (or focus inside the message) shows the exact time beside the relative one.
+        after = f"getComputedStyle(document.querySelector('#m{third.pk} time.msg-time'), '::after').content"
+        assert page.evaluate(after) == "none"
+        page.hover(f"#m{third.pk} .msg-body")
+        assert page.evaluate(after) == f'" · {time_el.get_attribute("data-exact")}"'
         _shot(page, f"thread-people-{scheme}.png")
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= window.innerWidth"
+        )  # no sideways scroll
         if scheme == "light":
             _wait_live(page)
             # A message that arrives live joins Bob's run, under the same "Today".
@@ -108,7 +119,7 @@ def test_avatars_grouping_day_separators_and_relative_times_also_live(
             page.wait_for_function(
                 "[...document.querySelectorAll('article.msg')].pop().classList.contains('msg-grouped')"
             )
-            assert live.locator("time.msg-time").inner_text() == "just now"
+            assert live.locator("time.msg-time .msg-time-relative").inner_text() == "just now"
             assert page.locator(".thread-day").all_inner_texts() == days
         ctx.close()
 

@@ -27,7 +27,14 @@
       var d = new Date(t.getAttribute("datetime"));
       if (isNaN(d.getTime())) return;
       var exact = T.exact(d);
-      t.textContent = T.relative(d);
+      // Seen: "5 min ago" (the exact time on hover or focus, by CSS); heard: both.
+      var rel = document.createElement("span");
+      rel.className = "msg-time-relative";
+      rel.textContent = T.relative(d);
+      var heard = document.createElement("span");
+      heard.className = "visually-hidden";
+      heard.textContent = ", " + exact;
+      t.replaceChildren(rel, heard);
       t.dataset.exact = exact;
       t.title = exact + (T.zone ? " (" + T.zone + ")" : "");
     });
