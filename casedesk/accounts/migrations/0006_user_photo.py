@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_magic_link_binding'),
+        ('accounts', '0005_account_email'),
     ]
 
     operations = [
