@@ -7,9 +7,9 @@ read state (``casedesk.cases.seen``).
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
 from datetime import datetime
 
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods
