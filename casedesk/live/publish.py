@@ -164,7 +164,15 @@ def publish_case_signal(
     groups = [case_team_group(case_id)]
     if not internal_only:
         groups.append(case_client_group(case_id))
-    _send(groups, event, {**payload, "case": int(case_id)}, origin=origin)
+    publish_signal(groups, event, {**payload, "case": int(case_id)}, origin=origin)
+
+
+def publish_signal(
+    groups: list[str], event: str, payload: dict[str, Any], *, origin: str | None = None
+) -> None:
+    """A transient event to the given live groups (``case.*``, or a support conversation's
+    team group), for pages' ``/ws/live/`` sockets."""
+    _send(groups, event, payload, origin=origin)
 
 
 def publish_user_event(user_id: int, event: str, payload: dict[str, Any]) -> None:
