@@ -92,7 +92,7 @@ def test_team_sees_which_contacts_saw_each_client_visible_message(cast: Cast) ->
 
 @pytest.mark.django_db
 def test_client_sees_seen_by_the_team_on_their_last_message_only(cast: Cast) -> None:
-    question, note, answer = thread(cast)
+    question, _note, answer = thread(cast)
     carol = cast.login(cast.carol_user)
     assert carol.get(portal_url(cast)).json() == {
         "message": question.pk,
@@ -162,7 +162,7 @@ def test_a_removed_contact_can_no_longer_mark(cast: Cast) -> None:
 @pytest.mark.django_db
 def test_email_never_marks_seen(cast: Cast, run_tasks: Any, settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    _, _, answer = thread(cast)
+    _, _, _answer = thread(cast)
     run_tasks()
     assert mail.outbox, "the reply was emailed to the clients"
     for message in mail.outbox:
@@ -193,7 +193,7 @@ def test_seen_events_carry_no_ids_and_reach_clients_only_for_their_messages(
         "carol": cast.login(cast.carol_user),
         "erin": cast.magic_client(),
     }
-    question, note, answer = thread(cast)
+    _question, note, answer = thread(cast)
 
     def mark(**kwargs: Any) -> int:
         with django_capture_on_commit_callbacks(execute=True):
