@@ -96,3 +96,43 @@ def test_seen_receipts_on_both_sides(cast: Cast, live_url: str, browser: Any) ->
     finally:
         for ctx in contexts:
             ctx.close()
+
+
+def test_support_chat_typing_both_ways(
+    cast: Cast, live_url: str, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casedesk.jobs.testing import drain_tasks
+    from tests.browser.test_support_browser import _engine_or_stub
+
+    _engine_or_stub(monkeypatch)
+    cast.agency_a.support_widget_for_customers = True
+    cast.agency_a.save()
+    visitor, team = browser.new_context(), browser.new_context()
+    try:
+        page = visitor.new_page()
+        page.goto(f"{live_url}/s/acme/")
+        page.click("#casedesk-support-widget >> button.launcher")
+        page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
+        page.press("#casedesk-support-widget >> #cd-input", "Enter")
+        page.locator("#casedesk-support-widget >> li.msg.bot_notice").wait_for(timeout=10_000)
+        drain_tasks()
+
+        agent = team.new_page()
+        sign_in(agent, live_url, cast.bob.email, PASSWORD)
+        agent.goto(f"{live_url}/support/")
+        agent.click("text=I want to talk to a person please")
+        _wait_live(agent)
+        agent.wait_for_timeout(300)  # the conversation subscription's answer
+        agent.click("#reply-body")
+        agent.keyboard.type("Looking")
+        typing = page.locator("#casedesk-support-widget >> p.typing")
+        typing.wait_for(state="visible", timeout=5_000)
+        assert typing.inner_text() == "Bob is typing…"
+
+        page.click("#casedesk-support-widget >> #cd-input")
+        page.keyboard.type("Thanks")
+        agent.wait_for_selector("#support-typing:not([hidden])", timeout=5_000)
+        assert agent.inner_text("#support-typing").endswith(" is typing…")
+    finally:
+        team.close()
+        visitor.close()
