@@ -19,7 +19,7 @@ from django.test import Client as HttpClient
 
 from casedesk.accounts.access import viewer_from_request
 from casedesk.cases.actions import do_remove_contact_from_case
-from casedesk.cases.presence import send_typing
+from casedesk.cases.presence import accept_typing
 from tests.conftest import Cast
 from tests.live_helpers import WebsocketCommunicator, collect, open_socket, subscribe
 
@@ -144,12 +144,12 @@ def test_typing_is_throttled_per_socket_and_across_tabs(cast: Cast) -> None:
 
 def test_server_side_throttle_per_person_case_and_mode(cast: Cast) -> None:
     bob = viewer_from_request(SimpleNamespace(user=cast.bob, session={}))  # type: ignore[arg-type]
-    assert send_typing(bob, cast.case_a.pk, internal=False) is True
-    assert send_typing(bob, cast.case_a.pk, internal=False) is False  # within 3 s
-    assert send_typing(bob, cast.case_a.pk, internal=True) is True  # another mode, its own interval
-    assert send_typing(bob, cast.case_a2.pk, internal=False) is True  # another case
+    assert accept_typing(bob, cast.case_a.pk, internal=False) is not None
+    assert accept_typing(bob, cast.case_a.pk, internal=False) is None  # within 3 s
+    assert accept_typing(bob, cast.case_a.pk, internal=True) is not None  # another mode, its own interval
+    assert accept_typing(bob, cast.case_a2.pk, internal=False) is not None  # another case
     dave = viewer_from_request(SimpleNamespace(user=cast.dave, session={}))  # type: ignore[arg-type]
-    assert send_typing(dave, cast.case_a.pk, internal=False) is False  # no access: nothing sent
+    assert accept_typing(dave, cast.case_a.pk, internal=False) is None  # no access: nothing sent
 
 
 def test_a_removed_contact_stops_hearing_typing(cast: Cast) -> None:

@@ -1,8 +1,9 @@
 """Typing indicators for case threads: who may signal, who hears it, and how often.
 
 A browser on a case's thread sends ``{"type": "typing", "case": id, "internal": bool}`` over the
-live websocket (``casedesk.live.consumers``); ``send_typing`` re-checks access as a page would
-and publishes one short-lived ``typing`` event:
+live websocket (``casedesk.live.consumers``); ``accept_typing`` re-checks access as a page would
+and throttles, and the consumer publishes one short-lived ``typing`` event to the audience that
+``team_only`` decides:
 
 - a team member writing a **reply** reaches the case's team and client sockets;
 - a team member writing an **internal note** reaches team sockets only, marked ``internal``.
@@ -25,7 +26,6 @@ from django.http import Http404
 
 from casedesk.accounts.access import Viewer
 from casedesk.cases.access import access_case, client_contact_for_case, is_team_for_case
-from casedesk.live import publish as live_publish
 
 TYPING_INTERVAL_SECONDS = 3
 TYPING_EXPIRES_SECONDS = 6
@@ -72,23 +72,28 @@ def first_in_interval(signal: TypingSignal) -> bool:
     return bool(cache.add(key, 1, timeout=TYPING_INTERVAL_SECONDS))
 
 
-def send_typing(viewer: Viewer, case_id: int, *, internal: bool) -> bool:
-    """Check, throttle and publish one typing signal; True when it was published.
+def accept_typing(viewer: Viewer, case_id: int, *, internal: bool) -> TypingSignal | None:
+    """The signal to publish for this frame, or None (no access, or too soon after the last).
 
-    Synchronous (database and cache): the consumer calls it through ``database_sync_to_async``.
+    Synchronous (database and cache): the live consumer calls it through
+    ``database_sync_to_async`` and publishes what it returns (``casedesk.live.consumers``).
     """
     signal = typing_signal(viewer, case_id, internal=internal)
     if signal is None or not first_in_interval(signal):
-        return False
-    payload = {
+        return None
+    return signal
+
+
+def typing_payload(signal: TypingSignal) -> dict[str, object]:
+    """The event's payload: a name and a side, never the sender's ids."""
+    return {
         "name": signal.name,
         "side": signal.side,
         "internal": signal.internal,
         "expires": TYPING_EXPIRES_SECONDS,
     }
-    # Team-only unless it is a team member's reply: client typing and internal notes stay inside.
-    team_only = signal.side == "client" or signal.internal
-    live_publish.publish_case_signal(
-        signal.case_id, "typing", payload, internal_only=team_only, origin=signal.person
-    )
-    return True
+
+
+def team_only(signal: TypingSignal) -> bool:
+    """Client typing and internal notes stay with the team; only a team member's reply reaches clients."""
+    return signal.side == "client" or signal.internal

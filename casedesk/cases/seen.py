@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from casedesk.accounts.models import Contact, User
 from casedesk.cases.access import client_visible_messages
+from casedesk.cases.events import CaseActivity
 from casedesk.cases.models import Case, MessageSeen
-from casedesk.live import publish as live_publish
+from casedesk.lib.events import emit
 
 # At most this many messages are marked per request, newest first (a page shows 50).
 MAX_MARKED_PER_REQUEST = 200
@@ -66,10 +67,6 @@ def do_mark_seen(*, case: Case, up_to: int, contact: Contact | None = None, user
             ignore_conflicts=True,
         )
         tell_clients = user is not None and any(author_contact_id is not None for _, author_contact_id in new)
-        case_id = case.pk
-        transaction.on_commit(
-            lambda: live_publish.publish_case_event(
-                case_id, "seen.changed", {}, internal_only=not tell_clients
-            )
-        )
+        # Not even ids: "something about read state changed on this case" (live, after commit).
+        emit(CaseActivity(case_id=case.pk, kind="seen.changed", payload={}, internal_only=not tell_clients))
     return len(new)

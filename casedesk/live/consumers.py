@@ -28,10 +28,21 @@ from django.http import Http404
 from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import access_case, client_contact_for_case, is_team_for_case
 from casedesk.cases.models import Case
-from casedesk.cases.presence import TYPING_INTERVAL_SECONDS, person_keys, send_typing
+from casedesk.cases.presence import (
+    TYPING_INTERVAL_SECONDS,
+    accept_typing,
+    person_keys,
+    team_only,
+    typing_payload,
+)
 from casedesk.live.fanout import Outbox, local_fanout
-from casedesk.live.publish import case_client_group, case_team_group, remember_server_loop, user_group
-from casedesk.support.presence import send_agent_typing, team_conversation_group
+from casedesk.live.publish import (
+    case_client_group,
+    case_team_group,
+    publish_case_signal,
+    remember_server_loop,
+    user_group,
+)
 
 MAX_SUBSCRIPTIONS = 50
 
@@ -68,15 +79,15 @@ def _still_a_client_on(viewer: Viewer, case: Case) -> bool:
 
 
 def _send_typing(scope: dict[str, Any], case_id: int, internal: bool) -> None:
-    send_typing(viewer_from_scope(scope), case_id, internal=internal)
-
-
-def _conversation_group(scope: dict[str, Any], conversation_id: int) -> str | None:
-    return team_conversation_group(viewer_from_scope(scope), conversation_id)
-
-
-def _send_agent_typing(scope: dict[str, Any], conversation_id: int) -> None:
-    send_agent_typing(viewer_from_scope(scope), conversation_id)
+    signal = accept_typing(viewer_from_scope(scope), case_id, internal=internal)
+    if signal is not None:
+        publish_case_signal(
+            signal.case_id,
+            "typing",
+            typing_payload(signal),
+            internal_only=team_only(signal),
+            origin=signal.person,
+        )
 
 
 def _is_case_group(group: str) -> bool:
@@ -153,9 +164,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._leave(group)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and "conversation" in content:
-            await self._conversation(content)
-            return
         if isinstance(content, dict) and content.get("type") == "typing":
             await self._typing(content)
             return
@@ -200,32 +208,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Internal unless the page says plainly it is a reply (see casedesk.cases.presence).
         internal = content.get("internal") is not False
         await database_sync_to_async(_send_typing)(self.scope, case_id, internal)
-
-    async def _conversation(self, content: dict[str, Any]) -> None:
-        """A support conversation's team page: subscribe (team only; the group carries the
-        visitor's typing) or say the agent is typing (``casedesk.support.presence``)."""
-        try:
-            conversation_id = int(content.get("conversation"))  # type: ignore[arg-type]
-        except (TypeError, ValueError, OverflowError):
-            await self.send_json({"event": "error", "payload": {"message": "No such conversation."}})
-            return
-        if content.get("type") == "subscribe":
-            if len(self.groups_joined) >= MAX_SUBSCRIPTIONS:
-                await self.send_json({"event": "error", "payload": {"message": "Too many subscriptions."}})
-                return
-            group = await database_sync_to_async(_conversation_group)(self.scope, conversation_id)
-            if group is None:
-                await self.send_json({"event": "error", "payload": {"message": "No such conversation."}})
-                return
-            await self._join(group)
-            await self.send_json({"event": "subscribed", "payload": {"conversation": conversation_id}})
-        elif content.get("type") == "typing":
-            now = asyncio.get_running_loop().time()
-            key = -conversation_id  # conversations share the per-socket guard table with cases
-            if now - self.typing_sent.get(key, -1e9) < TYPING_INTERVAL_SECONDS / 2:
-                return
-            self.typing_sent[key] = now
-            await database_sync_to_async(_send_agent_typing)(self.scope, conversation_id)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         group = message.get("group")

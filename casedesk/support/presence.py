@@ -1,10 +1,10 @@
 """Typing indicators in support chats: visitor ↔ agent.
 
 - The visitor's widget sends ``{"type": "typing", "conversation": "<public id>"}`` on its own
-  socket (``casedesk.support.consumers``); it reaches the team's open conversation pages
-  (``/ws/live/`` sockets subscribed with ``{"type": "subscribe", "conversation": id}``).
-- An agent's conversation page sends ``{"type": "typing", "conversation": id}`` on
-  ``/ws/live/``; it reaches that visitor's widgets only, with the name the transcript uses.
+  socket (``WidgetConsumer``); it reaches the team's open pages of that conversation
+  (``AgentConsumer``, ``/ws/support/agent/?conversation=<id>``, team of its agency only).
+- An agent's conversation page sends ``{"type": "typing"}`` on that socket; it reaches that
+  visitor's widgets only, with the name the transcript uses.
 
 Access is checked as the widget API and the team pages check it; the same throttle as case
 threads (``casedesk.cases.presence``): one signal per person per conversation per interval, in

@@ -121,8 +121,7 @@ def test_support_chat_typing_both_ways(
         sign_in(agent, live_url, cast.bob.email, PASSWORD)
         agent.goto(f"{live_url}/support/")
         agent.click("text=I want to talk to a person please")
-        _wait_live(agent)
-        agent.wait_for_timeout(300)  # the conversation subscription's answer
+        agent.wait_for_selector("#support-chat[data-presence='on']", timeout=10_000)
         agent.click("#reply-body")
         agent.keyboard.type("Looking")
         typing = page.locator("#casedesk-support-widget >> p.typing")

@@ -5,7 +5,6 @@
   if (window.casedeskLive) return;
   var listeners = {};
   var cases = new Set();
-  var conversations = new Set(); // support conversations (team pages)
   var socket = null;
   var delay = 500;
   var everOpened = false;
@@ -27,7 +26,6 @@
     socket.onopen = function () {
       delay = 500;
       cases.forEach(function (id) { send({ type: "subscribe", case: id }); });
-      conversations.forEach(function (id) { send({ type: "subscribe", conversation: id }); });
       emit(everOpened ? "reconnected" : "connected", {});
       everOpened = true;
       document.documentElement.dataset.live = "on";
@@ -56,12 +54,6 @@
     },
     // "I am typing" on a case (presence.js); the server re-checks access and throttles.
     typing: function (id, internal) { send({ type: "typing", case: Number(id), internal: internal !== false }); },
-    // Support conversation pages (team): the visitor's typing, and the agent's own.
-    subscribeConversation: function (id) {
-      id = Number(id);
-      if (!conversations.has(id)) { conversations.add(id); send({ type: "subscribe", conversation: id }); }
-    },
-    typingConversation: function (id) { send({ type: "typing", conversation: Number(id) }); },
     // For tests: drop the connection as a network failure would, staying away at least holdMs.
     _drop: function (holdMs) { holdUntil = Date.now() + (holdMs || 0); if (socket) socket.close(); },
   };
