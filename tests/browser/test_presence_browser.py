@@ -15,7 +15,9 @@ pytestmark = pytest.mark.browser
 
 
 def _wait_live(page: Any) -> None:
-    page.wait_for_function("document.documentElement.dataset.live === 'on'", timeout=10_000)
+    # A selector, not wait_for_function: a string predicate is eval'd in the page, which the
+    # page's CSP (no 'unsafe-eval') refuses whenever the first check is false.
+    page.wait_for_selector("html[data-live='on']", state="attached", timeout=10_000)
 
 
 def test_typing_shows_on_the_other_side_and_an_internal_note_never_reaches_the_client(
