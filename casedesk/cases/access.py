@@ -20,7 +20,7 @@ from django.http import Http404
 
 from casedesk.accounts.access import Viewer
 from casedesk.accounts.models import Contact, MagicLink, Membership, User
-from casedesk.cases.models import Case, CaseContact, Document, Message, Notification
+from casedesk.cases.models import Case, CaseContact, Document, Message, MessageSeen, Notification
 
 
 def _client_contact_ids(viewer: Viewer) -> set[int]:
@@ -390,3 +390,71 @@ def narrow_by_internal(rows: QuerySet[Any], *, internal: bool) -> QuerySet[Any]:
     through the rules above; it never widens what they may see.
     """
     return rows.filter(internal_only=internal)
+
+
+# --- Read state (seen receipts) ---------------------------------------------------------------
+# Rows exist only for client-visible messages (``casedesk.cases.seen.do_mark_seen``); every read
+# below also filters ``internal_only=False`` so that stays true even for a row written wrongly.
+
+
+def has_contact_seen(contact_id: int, message_id: int) -> bool:
+    """Has this contact seen this (client-visible, not deleted) message in a thread page?
+
+    For email digests: one indexed lookup (the (contact, message) unique index), no joins
+    beyond the message row. Email opens never count, so "not seen" means "not read in casedesk".
+    """
+    return MessageSeen.objects.filter(
+        contact_id=contact_id,
+        message_id=message_id,
+        message__internal_only=False,
+        message__deleted_at__isnull=True,
+    ).exists()
+
+
+def contacts_seen_by_message(case: Case, message_ids: list[int]) -> dict[int, list[MessageSeen]]:
+    """message id -> who of the case's client contacts saw it and when (oldest first).
+
+    For the team's view of a thread (call with a case from ``access_case_as_team``). One query.
+    """
+    rows = (
+        MessageSeen.objects.filter(
+            message__case=case,
+            message_id__in=message_ids,
+            message__internal_only=False,
+            contact__isnull=False,
+        )
+        .select_related("contact")
+        .order_by("seen_at", "pk")
+    )
+    seen: dict[int, list[MessageSeen]] = {}
+    for row in rows:
+        seen.setdefault(row.message_id, []).append(row)
+    return seen
+
+
+def team_seen_last_own_message(case: Case, contact: Contact) -> tuple[int | None, MessageSeen | None]:
+    """(the contact's newest visible message on the case, the first team member's view of it).
+
+    For the client's "Seen by the team": only the client's own message is looked at, so the
+    answer says nothing about internal notes (which have no read state at all). Two queries.
+    """
+    last = (
+        client_visible_messages(case)
+        .filter(author_contact=contact)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if last is None:
+        return None, None
+    first_view = (
+        MessageSeen.objects.filter(
+            message_id=last,
+            user__isnull=False,
+            user__memberships__agency_id=case.agency_id,
+            user__memberships__is_active=True,
+        )
+        .order_by("seen_at", "pk")
+        .first()
+    )
+    return last, first_view

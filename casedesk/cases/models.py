@@ -217,3 +217,43 @@ class Notification(models.Model):
                 name="one_notification_per_message_kind",
             )
         ]
+
+
+class MessageSeen(models.Model):
+    """One person saw one client-visible message (read receipts; see ``casedesk.cases.seen``).
+
+    The person is a client contact (portal account or magic link: the contact they act as) or a
+    team member (``user``, with no contact). Rows are written only for messages a client may
+    see, so read state never says anything about internal notes. Written when a thread page
+    shows the message in a visible tab, never from email (no tracking pixels).
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="seen_by")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=False, user__isnull=True)
+                | models.Q(contact__isnull=True, user__isnull=False),
+                name="message_seen_by_one_person",
+            ),
+            models.UniqueConstraint(
+                fields=["contact", "message"],
+                condition=models.Q(contact__isnull=False),
+                name="message_seen_once_per_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "message"],
+                condition=models.Q(user__isnull=False),
+                name="message_seen_once_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = f"contact {self.contact_id}" if self.contact_id else f"user {self.user_id}"
+        return f"message {self.message_id} seen by {who}"

@@ -6,11 +6,13 @@ from django.urls import URLPattern, URLResolver, path
 
 from casedesk.cases.views import documents as documents_views
 from casedesk.cases.views import notifications as notification_views
+from casedesk.cases.views import seen as seen_views
 from casedesk.cases.views import thread as thread_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:case_id>/messages/", thread_views.messages_page, name="messages"),
     path("<int:case_id>/messages/feed", thread_views.messages_feed, name="messages_feed"),
+    path("<int:case_id>/messages/seen", seen_views.team_seen, name="messages_seen"),
     path("<int:case_id>/messages/<int:message_id>/", thread_views.message_fragment, name="message_fragment"),
     path("<int:case_id>/messages/<int:message_id>/edit", thread_views.edit_message, name="message_edit"),
     path(

@@ -28,8 +28,21 @@ from django.http import Http404
 from casedesk.accounts.access import Viewer, viewer_from_request
 from casedesk.cases.access import access_case, client_contact_for_case, is_team_for_case
 from casedesk.cases.models import Case
+from casedesk.cases.presence import (
+    TYPING_INTERVAL_SECONDS,
+    accept_typing,
+    person_keys,
+    team_only,
+    typing_payload,
+)
 from casedesk.live.fanout import Outbox, local_fanout
-from casedesk.live.publish import case_client_group, case_team_group, remember_server_loop, user_group
+from casedesk.live.publish import (
+    case_client_group,
+    case_team_group,
+    publish_case_signal,
+    remember_server_loop,
+    user_group,
+)
 
 MAX_SUBSCRIPTIONS = 50
 
@@ -65,6 +78,18 @@ def _still_a_client_on(viewer: Viewer, case: Case) -> bool:
     return client_contact_for_case(viewer, case) is not None
 
 
+def _send_typing(scope: dict[str, Any], case_id: int, internal: bool) -> None:
+    signal = accept_typing(viewer_from_scope(scope), case_id, internal=internal)
+    if signal is not None:
+        publish_case_signal(
+            signal.case_id,
+            "typing",
+            typing_payload(signal),
+            internal_only=team_only(signal),
+            origin=signal.person,
+        )
+
+
 def _is_case_group(group: str) -> bool:
     return group.startswith("case.")
 
@@ -76,6 +101,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: set[str]
     client_cases: dict[str, tuple[Viewer, Case]]
     outbox: Outbox
+    own_keys: set[str]  # this person's typing-signal keys: their own signals are not echoed
+    typing_sent: dict[int, float]  # case id -> when this socket last passed a typing signal on
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -93,10 +120,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined = set()
         self.client_cases = {}
         self.outbox = Outbox(self.live_event)
+        self.typing_sent = {}
         viewer = await database_sync_to_async(viewer_from_scope)(self.scope)
         if not viewer.is_authenticated_user and not viewer.magic_grants:
             await self.close(code=4401)
             return
+        self.own_keys = person_keys(viewer)
         await self.accept()
         if viewer.is_authenticated_user and viewer.user is not None:
             await self._join(user_group(viewer.user.pk))
@@ -135,6 +164,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._leave(group)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "typing":
+            await self._typing(content)
+            return
         if not isinstance(content, dict) or content.get("type") != "subscribe":
             await self.send_json({"event": "error", "payload": {"message": "Unknown request."}})
             return
@@ -157,10 +189,32 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.client_cases[group] = (viewer, case)
         await self.send_json({"event": "subscribed", "payload": {"case": case_id}})
 
+    async def _typing(self, content: dict[str, Any]) -> None:
+        """A typing signal for a case this socket is subscribed to (``casedesk.cases.presence``
+        re-checks access and decides the audience). Silently dropped when refused or too soon."""
+        try:
+            case_id = int(content.get("case"))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            return
+        if (
+            case_team_group(case_id) not in self.groups_joined
+            and case_client_group(case_id) not in self.groups_joined
+        ):
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self.typing_sent.get(case_id, -1e9) < TYPING_INTERVAL_SECONDS / 2:
+            return  # a cheap per-socket guard before the database; the real throttle is shared
+        self.typing_sent[case_id] = now
+        # Internal unless the page says plainly it is a reply (see casedesk.cases.presence).
+        internal = content.get("internal") is not False
+        await database_sync_to_async(_send_typing)(self.scope, case_id, internal)
+
     async def live_event(self, message: dict[str, Any]) -> None:
         group = message.get("group")
         if group not in self.groups_joined:
             return  # left since (e.g. a failed re-check just before), or no group: drop it
+        if message.get("origin") in self.own_keys:
+            return  # the person's own typing signal
         client = self.client_cases.get(group)
         # Re-check a client's access before forwarding: links get revoked, contacts removed.
         if client is not None and not await database_sync_to_async(_still_a_client_on)(*client):

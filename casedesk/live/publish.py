@@ -105,11 +105,13 @@ class _PublisherLoop:
 _publisher = _PublisherLoop()
 
 
-def _send(groups: list[str], event: str, payload: dict[str, Any]) -> None:
+def _send(groups: list[str], event: str, payload: dict[str, Any], origin: str | None = None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     message = live_message(event, payload)
+    if origin is not None:
+        message["origin"] = origin  # for the consumer only; not in the frame
 
     async def send_all() -> None:
         for group in groups:
@@ -149,6 +151,28 @@ def publish_case_event(case_id: int, event: str, payload: dict[str, Any], *, int
     if not internal_only:
         groups.append(case_client_group(case_id))
     _send(groups, event, {**payload, "case": int(case_id)})
+
+
+def publish_case_signal(
+    case_id: int, event: str, payload: dict[str, Any], *, internal_only: bool, origin: str
+) -> None:
+    """A transient signal (typing), with no row behind it, so not tied to a commit.
+
+    Same groups as ``publish_case_event``; ``origin`` names the sender ("user:<id>",
+    "contact:<id>") so that the sender's own sockets skip it.
+    """
+    groups = [case_team_group(case_id)]
+    if not internal_only:
+        groups.append(case_client_group(case_id))
+    publish_signal(groups, event, {**payload, "case": int(case_id)}, origin=origin)
+
+
+def publish_signal(
+    groups: list[str], event: str, payload: dict[str, Any], *, origin: str | None = None
+) -> None:
+    """A transient event to the given live groups (``case.*``, or a support conversation's
+    team group), for pages' ``/ws/live/`` sockets."""
+    _send(groups, event, payload, origin=origin)
 
 
 def publish_user_event(user_id: int, event: str, payload: dict[str, Any]) -> None:

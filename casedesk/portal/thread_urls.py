@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from casedesk.portal import thread_views
+from casedesk.portal import seen_views, thread_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:case_id>/messages", thread_views.messages_page, name="messages"),
     path("<int:case_id>/messages/feed", thread_views.messages_feed, name="messages_feed"),
+    path("<int:case_id>/messages/seen", seen_views.client_seen, name="messages_seen"),
     path("<int:case_id>/messages/<int:message_id>/", thread_views.message_fragment, name="message_fragment"),
     path("<int:case_id>/messages/<int:message_id>/edit", thread_views.edit_message, name="message_edit"),
     path(

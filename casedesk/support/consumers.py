@@ -9,6 +9,7 @@ itself or one of the agency's allowed origins, as for the widget's HTTP API.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -18,10 +19,13 @@ from django.conf import settings
 from django.utils.http import is_same_domain
 
 from casedesk.accounts.models import Agency
+from casedesk.cases.presence import TYPING_INTERVAL_SECONDS
+from casedesk.live.consumers import viewer_from_scope
 from casedesk.live.origin import origin_of_scope
 from casedesk.support import identity
 from casedesk.support.live import visitor_group
 from casedesk.support.models import Visitor
+from casedesk.support.presence import send_agent_typing, send_visitor_typing, team_conversation_group
 
 
 def _origin_allowed(agency: Agency, origin: str) -> bool:
@@ -56,6 +60,8 @@ def _visitor_for(agency_slug: str, token: str, user_id: int | None, origin: str)
 
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    visitor_id: int | None = None
+    last_typing: float = -1e9
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode())
@@ -67,6 +73,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if visitor_id is None:
             await self.close(code=4403)
             return
+        self.visitor_id = visitor_id
         self.group = visitor_group(visitor_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -76,8 +83,72 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # The widget sends nothing over the socket; writes go through the HTTP API.
-        return None
+        # Writes go through the HTTP API; the socket carries only "I am typing" (checked and
+        # throttled in casedesk.support.presence), dropped silently when refused.
+        if not isinstance(content, dict) or content.get("type") != "typing" or self.visitor_id is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self.last_typing < TYPING_INTERVAL_SECONDS / 2:
+            return  # a cheap guard before the database; the real throttle is shared
+        self.last_typing = now
+        public_id = content.get("conversation")
+        if isinstance(public_id, str) and len(public_id) <= 64:
+            await database_sync_to_async(send_visitor_typing)(self.visitor_id, public_id)
 
     async def support_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event["payload"])
+
+
+def _agent_group(scope: dict[str, Any], conversation_id: int) -> str | None:
+    return team_conversation_group(viewer_from_scope(scope), conversation_id)
+
+
+def _agent_typing(scope: dict[str, Any], conversation_id: int) -> None:
+    send_agent_typing(viewer_from_scope(scope), conversation_id)
+
+
+class AgentConsumer(AsyncJsonWebsocketConsumer):
+    """A team member's conversation page (``/ws/support/agent/?conversation=<id>``).
+
+    Authenticated by the session, like page sockets; only the team of the conversation's agency
+    gets in (``access_conversation_as_team``), else the socket closes as a 404 would. It hears
+    the visitor's typing, and passes the agent's ``{"type": "typing"}`` on to the visitor
+    (``casedesk.support.presence``, which re-checks access and throttles).
+    """
+
+    group: str | None = None
+    conversation_id: int = 0
+    last_typing: float = -1e9
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            self.conversation_id = int((query.get("conversation") or [""])[0])
+        except ValueError:
+            await self.close(code=4404)
+            return
+        self.group = await database_sync_to_async(_agent_group)(self.scope, self.conversation_id)
+        if self.group is None:
+            await self.close(code=4404)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "typing" or self.group is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self.last_typing < TYPING_INTERVAL_SECONDS / 2:
+            return  # a cheap guard before the database; the real throttle is shared
+        self.last_typing = now
+        await database_sync_to_async(_agent_typing)(self.scope, self.conversation_id)
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        """The visitor's typing (``casedesk.live.publish.publish_signal`` frames it once)."""
+        text = message.get("text")
+        if isinstance(text, str):
+            await self.send(text_data=text)

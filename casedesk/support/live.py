@@ -34,6 +34,11 @@ def _send(group: str, payload: dict[str, Any]) -> None:
         logger.warning("Could not publish a support event to %s", group, exc_info=True)
 
 
+def send_visitor_event(visitor_id: int, payload: dict[str, Any]) -> None:
+    """A transient event (typing) to one visitor's open widgets, now (no row behind it)."""
+    _send(visitor_group(visitor_id), payload)
+
+
 def publish_conversation_updated(visitor_id: int, agency_id: int, conversation_public_id: str) -> None:
     """Tell the visitor's open widgets and the agency's queue that a conversation changed.
 

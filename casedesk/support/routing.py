@@ -6,8 +6,9 @@ from typing import Any
 
 from django.urls import path
 
-from casedesk.support.consumers import WidgetConsumer
+from casedesk.support.consumers import AgentConsumer, WidgetConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/support/widget/", WidgetConsumer.as_asgi()),
+    path("ws/support/agent/", AgentConsumer.as_asgi()),
 ]

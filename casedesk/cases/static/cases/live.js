@@ -52,6 +52,8 @@
       id = Number(id);
       if (!cases.has(id)) { cases.add(id); send({ type: "subscribe", case: id }); }
     },
+    // "I am typing" on a case (presence.js); the server re-checks access and throttles.
+    typing: function (id, internal) { send({ type: "typing", case: Number(id), internal: internal !== false }); },
     // For tests: drop the connection as a network failure would, staying away at least holdMs.
     _drop: function (holdMs) { holdUntil = Date.now() + (holdMs || 0); if (socket) socket.close(); },
   };

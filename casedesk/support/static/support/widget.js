@@ -113,6 +113,7 @@
     ".row{display:flex;gap:6px;justify-content:space-between;align-items:center}",
     ".err{color:#b91c1c;font-size:13px;min-height:1em}",
     "@media (prefers-color-scheme:dark){.err{color:#fca5a5}}",
+    ".typing{margin:0;padding:2px 14px;font-size:13px;font-style:italic;color:var(--soft)}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
   ].join("\n");
 
@@ -166,6 +167,10 @@
     els.composer.appendChild(label); els.composer.appendChild(els.input); els.composer.appendChild(els.error); els.composer.appendChild(row);
     els.composer.addEventListener("submit", function (e) { e.preventDefault(); send(); });
     els.panel.appendChild(header); els.panel.appendChild(els.body); els.panel.appendChild(els.composer);
+    // Presence: "<agent> is typing…" above the composer; the visitor's own typing goes to the team.
+    els.typing = el("p", { "class": "typing", role: "status", "aria-live": "polite", hidden: "" });
+    els.panel.insertBefore(els.typing, els.composer);
+    els.input.addEventListener("input", sendTyping);
     els.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") toggle(false); });
     wrap.appendChild(els.panel);
     wrap.appendChild(els.launcher);
@@ -224,9 +229,25 @@
     }).catch(showError);
   }
 
+  var typingSentAt = 0, typingTimer = null;
+  function sendTyping() {
+    if (!state.current || !state.socketOpen || !els.input.value.trim() || Date.now() - typingSentAt < 3000) return;
+    typingSentAt = Date.now();
+    try { state.socket.send(JSON.stringify({ type: "typing", conversation: state.current.id })); } catch (e) { /* closed */ }
+  }
+  function showTyping(data) {
+    if (!state.current || data.conversation !== state.current.id || !data.name) return;
+    els.typing.textContent = data.name + " is typing…";
+    els.typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, Math.min(Number(data.expires) || 6, 15) * 1000);
+  }
+  function hideTyping() { clearTimeout(typingTimer); if (els.typing) els.typing.hidden = true; }
+
   function lastIdOf(messages) { return messages.length ? messages[messages.length - 1].id : 0; }
 
   function renderConversation() {
+    hideTyping();
     els.back.hidden = false;
     els.composer.hidden = false;
     els.human.hidden = !state.current || state.current.state !== "bot";
@@ -334,6 +355,7 @@
     socket.onopen = function () { state.socketOpen = true; state.retry = 0; schedulePoll(); };
     socket.onmessage = function (event) {
       var data; try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (data.event === "typing") { showTyping(data); return; }
       if (data.event === "conversation.updated") {
         if (state.current && data.conversation === state.current.id) refresh();
         else if (state.open && !state.current) refresh();
