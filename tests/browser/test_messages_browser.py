@@ -9,13 +9,14 @@ import pytest
 
 from casedesk.cases.models import Message
 from tests.browser.conftest import sign_in
+from tests.browser.waits import wait_for_js
 from tests.conftest import PASSWORD, Cast
 
 pytestmark = pytest.mark.browser
 
 
 def _wait_live(page: Any) -> None:
-    page.wait_for_function("document.documentElement.dataset.live === 'on'", timeout=10_000)
+    wait_for_js(page, "document.documentElement.dataset.live === 'on'", timeout=10_000)
 
 
 def test_team_posts_client_sees_it_live_never_the_note_and_bell_counts_the_mention(
@@ -61,9 +62,7 @@ def test_team_posts_client_sees_it_live_never_the_note_and_bell_counts_the_menti
         assert carol.locator("article.msg a.msg-file-name", has_text="brief.pdf").count() == 1
 
         # The mentioned teammate's bell goes up, live.
-        bob.wait_for_function(
-            "document.getElementById('bell-count').textContent.trim() === '1'", timeout=5_000
-        )
+        wait_for_js(bob, "document.getElementById('bell-count').textContent.trim() === '1'", timeout=5_000)
 
         # An internal note: yellow and labelled for the team, never shown to the client.
         alice.check("#composer-internal")
@@ -137,7 +136,7 @@ def test_after_a_dropped_connection_the_page_reconnects_and_fetches_what_it_miss
         bob.goto(f"{live_url}/cases/{cast.case_a.pk}/messages/")
 
         carol.evaluate("window.casedeskLive._drop(2500)")
-        carol.wait_for_function("document.documentElement.dataset.live === 'off'")
+        wait_for_js(carol, "document.documentElement.dataset.live === 'off'")
         bob.fill("#composer-body", "Sent while you were offline")
         bob.click("#composer-send")
         bob.wait_for_selector("article.msg:has-text('Sent while you were offline')")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from casedesk.cases.actions import do_post_message
 from casedesk.cases.models import Document, Message
 from tests.browser.conftest import sign_in
+from tests.browser.waits import wait_for_js
 from tests.conftest import PASSWORD, Cast
 
 pytestmark = pytest.mark.browser
@@ -52,7 +53,7 @@ def _text(locator: Any) -> str:
 
 
 def _wait_live(page: Any) -> None:
-    page.wait_for_function("document.documentElement.dataset.live === 'on'", timeout=10_000)
+    wait_for_js(page, "document.documentElement.dataset.live === 'on'", timeout=10_000)
 
 
 def _backdate(message: Message, when: Any) -> None:
@@ -116,8 +117,8 @@ def test_avatars_grouping_day_separators_and_relative_times_also_live(
             do_post_message(case=case, body="And one more thing, live", author_user=cast.bob)
             page.wait_for_selector("article.msg:has-text('one more thing')", timeout=15_000)
             live = page.locator("article.msg", has_text="one more thing")
-            page.wait_for_function(
-                "[...document.querySelectorAll('article.msg')].pop().classList.contains('msg-grouped')"
+            wait_for_js(
+                page, "[...document.querySelectorAll('article.msg')].pop().classList.contains('msg-grouped')"
             )
             assert live.locator("time.msg-time .msg-time-relative").inner_text() == "just now"
             assert page.locator(".thread-day").all_inner_texts() == days
@@ -219,12 +220,13 @@ def test_photo_uploaded_in_settings_is_the_avatar_on_the_thread(
     )
     page.click("text=Upload photo")
     page.wait_for_selector("text=Your photo is saved.")
-    page.wait_for_function("document.querySelector('.profile-photo .avatar img').naturalWidth === 256")
+    wait_for_js(page, "document.querySelector('.profile-photo .avatar img').naturalWidth === 256")
     _shot(page, "profile-photo.png")
     page.goto(f"{live_url}/cases/{cast.case_a.pk}/messages/")
-    page.wait_for_function(
+    wait_for_js(
+        page,
         "(() => { const i = document.querySelector('article.msg .avatar img');"
-        " return i && i.complete && i.naturalWidth === 256; })()"
+        " return i && i.complete && i.naturalWidth === 256; })()",
     )
     _shot(page, "thread-photo.png")
     ctx.close()
