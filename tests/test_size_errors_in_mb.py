@@ -36,7 +36,11 @@ def test_a_31_mb_file_is_described_in_mb_against_the_25_mb_limit(tmp_path: Path)
 
 @pytest.mark.parametrize(
     ("size", "limit", "shown"),
-    [(25 * MB + 1, 25 * MB, "just over 25 MB"), (int(31.2 * MB), 25 * MB, "31.2 MB"), (101, 100, "101 bytes")],
+    [
+        (25 * MB + 1, 25 * MB, "just over 25 MB"),
+        (int(31.2 * MB), 25 * MB, "31.2 MB"),
+        (101, 100, "101 bytes"),
+    ],
 )
 def test_size_over_limit_never_looks_equal_to_the_limit(size: int, limit: int, shown: str) -> None:
     assert size_over_limit(size, limit) == shown

@@ -23,7 +23,10 @@ SENTENCES: dict[int, tuple[str, str]] = {
     401: ("unauthenticated", "Sign in, or send an API token as “Authorization: Bearer <token>”."),
     403: ("forbidden", "This request is not allowed. Sign in again or check the CSRF token, then retry."),
     404: ("not_found", "There is nothing at this address. Check the path against /api/docs."),
-    405: ("method_not_allowed", "This path does not take that method. The Allow header lists the ones it takes."),
+    405: (
+        "method_not_allowed",
+        "This path does not take that method. The Allow header lists the ones it takes.",
+    ),
     413: ("too_large", "The request is too large. Send smaller files or fewer at a time."),
     415: ("unsupported_media_type", "This Content-Type is not accepted here. See /api/docs for what is."),
     429: ("rate_limited", "Too many requests. Wait a moment, then try again."),
