@@ -299,7 +299,7 @@ def post_message(
     case_id: int = Path(..., **ID),
     body: str = Form("", max_length=MAX_BODY_CHARS),
     internal_only: Form[bool] = False,
-    files: list[UploadedFile] = File(None, max_length=MAX_FILES_PER_MESSAGE),
+    files: list[UploadedFile] = File(None, max_length=MAX_FILES_PER_MESSAGE),  # noqa: B008 (ninja)
 ) -> Status[dict[str, Any]]:
     """Post a message (multipart form: ``body``, ``internal_only``, up to 20 ``files``).
 

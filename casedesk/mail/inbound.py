@@ -551,8 +551,8 @@ def post_inbound(
     body = parsed.text
     if too_large:
         notes = "\n".join(
-            f"- “{a.name}” ({size_over_limit(a.size, limit)}) was not added: the limit is {human_size(limit)} per file. "
-            "The sender was told by email."
+            f"- “{a.name}” ({size_over_limit(a.size, limit)}) was not added: "
+            f"the limit is {human_size(limit)} per file. The sender was told by email."
             for a in too_large
         )
         body = f"{body}\n\n{notes}" if body else notes
