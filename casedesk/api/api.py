@@ -23,6 +23,7 @@ from ninja.responses import Status
 
 from casedesk.api.auth import SessionViewerAuth, TokenAuth, request_viewer
 from casedesk.api.schemas import (
+    NON_BLANK,
     CaseOut,
     CountOut,
     DocumentOut,
@@ -80,6 +81,13 @@ MAX_ID = 2**63 - 1
 # Far beyond any list's length, and small enough that offset + limit fits every database's integer.
 MAX_OFFSET = 10**9
 ID = {"ge": 1, "le": MAX_ID}
+# A yes/no form field, spelled out: "1", "yes" or "on" are refused rather than guessed at, so the
+# schema (a string that reads true or false) is exactly what the server accepts.
+FLAG = Form(
+    "false",
+    pattern="^([Tt]rue|[Ff]alse)$",
+    description="`true` or `false`: an internal note only the team sees (ignored for clients).",
+)
 
 
 def _error(
@@ -280,11 +288,14 @@ def list_messages(
 
 
 # A message needs text (something besides spaces) or at least one file.
+# Files are never empty: a 0-byte file is refused (it is almost always a failed attachment).
+_NON_EMPTY_FILE = {"minLength": 1}
 _TEXT_OR_FILES = {
+    "properties": {"files": {"items": _NON_EMPTY_FILE}},
     "anyOf": [
-        {"required": ["body"], "properties": {"body": {"pattern": r"[^\s\x00]"}}},
+        {"required": ["body"], "properties": {"body": {"pattern": NON_BLANK}}},
         {"required": ["files"], "properties": {"files": {"minItems": 1}}},
-    ]
+    ],
 }
 
 
@@ -298,7 +309,7 @@ def post_message(
     request: HttpRequest,
     case_id: int = Path(..., **ID),
     body: str = Form("", max_length=MAX_BODY_CHARS),
-    internal_only: Form[bool] = False,
+    internal_only: str = FLAG,
     files: list[UploadedFile] = File(None, max_length=MAX_FILES_PER_MESSAGE),  # noqa: B008 (ninja)
 ) -> Status[dict[str, Any]]:
     """Post a message (multipart form: ``body``, ``internal_only``, up to 20 ``files``).
@@ -313,7 +324,7 @@ def post_message(
         body=body,
         author_user=viewer.user,
         author_contact=role.contact,
-        internal_only=internal_only and role.is_team,
+        internal_only=internal_only.lower() == "true" and role.is_team,
         files=uploads,
         source="api",
     )
@@ -376,12 +387,21 @@ def list_documents(
     return [document_out(request, d) for d in documents[offset : offset + limit]]
 
 
-@router.post("/cases/{case_id}/documents", response={201: DocumentOut, **ERRORS}, url_name="documents_upload")
+@router.post(
+    "/cases/{case_id}/documents",
+    response={201: DocumentOut, **ERRORS},
+    url_name="documents_upload",
+    openapi_extra={
+        "requestBody": {
+            "content": {"multipart/form-data": {"schema": {"properties": {"file": _NON_EMPTY_FILE}}}}
+        }
+    },
+)
 def upload_document(
     request: HttpRequest,
     file: File[UploadedFile],
     case_id: int = Path(..., **ID),
-    internal_only: Form[bool] = False,
+    internal_only: str = FLAG,
 ) -> Status[dict[str, Any]]:
     """Add a file to the case (multipart form: ``file``, ``internal_only``).
 
@@ -394,7 +414,7 @@ def upload_document(
         upload=request.FILES.get("file"),
         uploaded_by_user=viewer.user,
         uploaded_by_contact=role.contact,
-        internal_only=internal_only and role.is_team,
+        internal_only=internal_only.lower() == "true" and role.is_team,
     )
     return Status(201, document_out(request, document))
 

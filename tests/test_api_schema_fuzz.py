@@ -1,0 +1,69 @@
+"""The OpenAPI schema tells the truth: a short, seeded schemathesis run (every check) finds nothing.
+
+Runs in the normal suite against the real ASGI app on a live server (the browser tests' fixture),
+authenticated with Bob's API token from the cast. ``make fuzz`` runs the same with many more
+examples. Both fail on any server error, any response the schema does not describe, and any
+schema-valid request the server refuses (or schema-invalid one it accepts).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from casedesk.api.models import ApiToken
+from tests.browser import conftest as browser_fixtures
+from tests.conftest import Cast
+
+live_url = browser_fixtures.live_url  # the live-server fixture, shared with the browser tests
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+EXAMPLES = int(os.environ.get("CASEDESK_FUZZ_EXAMPLES", 8))
+SEED = int(os.environ.get("CASEDESK_FUZZ_SEED", 20261202))
+
+
+def run_schemathesis(base_url: str, token: str, examples: int, seed: int, timeout: float) -> str:
+    """Run ``schemathesis run --checks all`` against ``base_url``; fails the test with its report."""
+    command = [
+        str(SCHEMATHESIS),
+        "run",
+        f"{base_url}/api/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(examples),
+        "--seed",
+        str(seed),
+        "--workers",
+        "1",
+        "--no-shrink",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--request-timeout",
+        "20",
+    ]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"},
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if os.environ.get("CASEDESK_FUZZ_REPORT"):
+        Path(os.environ["CASEDESK_FUZZ_REPORT"]).write_text(output)
+    assert result.returncode == 0, output[-12_000:]
+    return output
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(cast: Cast, live_url: str) -> None:
+    _, token = ApiToken.issue(cast.bob, "schemathesis")
+    output = run_schemathesis(live_url, token, EXAMPLES, SEED, timeout=max(240, EXAMPLES * 20))
+    summary = output[output.rfind("Test cases:") :]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary.lower(), summary
