@@ -247,3 +247,11 @@ def test_widget_paging_and_bodies_with_hostile_values_answer_below_500(cast: Cas
             )  # fmt: skip
             _assert_no_server_error(response, f"POST {suffix} {content_type}")
             assert 400 <= response.status_code < 500, (suffix, content_type, response.content[:200])
+
+
+def test_api_text_field_named_files_is_refused_not_dropped(cast: Cast) -> None:
+    response = _api_client(cast).post(
+        f"/api/cases/{cast.case_a.pk}/messages", {"body": "hi", "files": "true"}
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "files"

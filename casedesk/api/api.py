@@ -318,6 +318,13 @@ def post_message(
     be empty; a larger one is refused with 413 and nothing is posted."""
     viewer = request_viewer(request)
     case, role = access_case_for_posting(viewer, case_id)
+    if "files" in request.POST:  # a text field named "files" is not a file; never drop it silently
+        raise ActionError(
+            "“files” must be sent as files (form parts with a filename), not as text. Attach them again.",
+            code="invalid_input",
+            field="files",
+            status=422,
+        )
     uploads = request.FILES.getlist("files")
     message = do_post_message(
         case=case,
