@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, URLResolver, path
+from django.urls import path
 
 from casedesk.urls import urlpatterns as site_urlpatterns
 
@@ -21,7 +23,7 @@ def bad_request(request: HttpRequest) -> HttpResponse:
     raise BadRequest("internal reason do-not-show-me")
 
 
-urlpatterns: list[URLPattern | URLResolver] = [
+urlpatterns: list[Any] = [
     path("test-errors/crash/", crash),
     path("test-errors/forbidden/", forbidden),
     path("test-errors/bad-request/", bad_request),

@@ -20,8 +20,14 @@ ESCAPED = ("&#x27;", "&#39;", "&lt;", "&gt;", "&amp;", "&quot;")
 
 
 def _message_kinds() -> dict[str, Callable[[], EmailMultiAlternatives]]:
-    shared = {"to": "x@example.test", "message_id": "<m@casedesk.test>"}
-    post = {"body_text": "hi", "body_html": "<p>hi</p>", "attachments": [], "author_name": NAME, "case_id": 1}
+    shared: dict[str, Any] = {"to": "x@example.test", "message_id": "<m@casedesk.test>"}
+    post: dict[str, Any] = {
+        "body_text": "hi",
+        "body_html": "<p>hi</p>",
+        "attachments": [],
+        "author_name": NAME,
+        "case_id": 1,
+    }
     return {
         "client_message": lambda: emails.client_message(
             **shared, **post, contact_name=NAME, agency_name=NAME, case_reference="case-1",

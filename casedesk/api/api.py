@@ -74,7 +74,16 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+# Every error an operation can answer, each with the same JSON shape (403: a session without its
+# CSRF token, or a write the account may not make).
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
 # Ids are 64-bit (BigAutoField); larger numbers, zero and negatives are refused with a 422, not
 # sent to the database (PostgreSQL raises on integers beyond bigint).
 MAX_ID = 2**63 - 1
@@ -352,7 +361,7 @@ def post_message(
 
 @router.patch(
     "/cases/{case_id}/messages/{message_id}",
-    response={200: MessageOut, **ERRORS},
+    response={200: MessageOut, 409: ErrorOut, **ERRORS},  # 409: the message was deleted
     url_name="message_edit",
 )
 def edit_message(
