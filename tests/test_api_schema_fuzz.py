@@ -48,6 +48,10 @@ def run_schemathesis(
         f"Authorization: Bearer {token}",
         "--request-timeout",
         "20",
+        # /api/search takes a query language (words, "phrases", -word, or) whose rules a JSON
+        # schema cannot state, so schema-valid strings such as "or" are refused with a 422 there.
+        "--exclude-path",
+        "/api/search",
     ]
     result = subprocess.run(
         command,
