@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # more try (reported as a rerun in pytest's summary); any other failure fails at once.
 BROWSER_RERUN := --reruns 1 --only-rerun TimeoutError
 
-.PHONY: demo test lint types unit unit-sqlite unit-postgres browser bench prod-local install vendor clean
+.PHONY: demo test lint types unit unit-sqlite unit-postgres browser bench prod-local install vendor clean fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "python3 -m venv failed; installing Debian's python3-venv" >&2; \
@@ -48,6 +48,12 @@ unit-postgres: install
 	scripts/with-postgres.sh $(BIN)/pytest -q -m "not browser"
 
 test: lint types unit-sqlite unit-postgres
+
+# The API against its own OpenAPI schema (schemathesis, every check), longer than the run in `make test`.
+fuzz: install
+	CASEDESK_FUZZ_EXAMPLES=$${CASEDESK_FUZZ_EXAMPLES:-150} CASEDESK_FUZZ_SEED=$${CASEDESK_FUZZ_SEED:-$$RANDOM} \
+		CASEDESK_FUZZ_REPORT=$${CASEDESK_FUZZ_REPORT:-var/fuzz-report.txt} \
+		$(BIN)/pytest -q -p no:randomly tests/test_api_schema_fuzz.py
 
 bench: install
 	$(BIN)/python -m bench.run

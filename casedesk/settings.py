@@ -7,6 +7,7 @@ REDIS_URL, storage and mail settings (see ``settings_production.py`` and docs/de
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,12 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
-# Demo mode turns on the dev mailbox and other conveniences for a newcomer; never in production.
-DEMO_MODE = env_bool("CASEDESK_DEMO", DEBUG)
+# Off unless asked for: `casedesk run` / `make demo` is a real mode that a small agency runs, and
+# Django's debug pages show tracebacks, settings and the URL list. CASEDESK_DEBUG=1 for development.
+DEBUG = env_bool("CASEDESK_DEBUG", False)
+# Demo mode turns on the dev mailbox and other conveniences for a newcomer; never in production
+# (settings_production turns it off).
+DEMO_MODE = env_bool("CASEDESK_DEMO", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", "casedesk-embedded-insecure-key-change-me-in-production-0123456789")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -69,6 +73,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # django-csp, plus this host's websocket origins in connect-src (see CONTENT_SECURITY_POLICY).
     "casedesk.csp.CaseDeskCSPMiddleware",
+    # Under /api/ every error is JSON, whichever layer answered it (Django's 404, a crash, ninja's 405).
+    "casedesk.api.middleware.ApiErrorsAsJsonMiddleware",
     # Django's, but an unchanged session is rewritten every few minutes, not on every request.
     "casedesk.accounts.middleware.SlidingSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -212,9 +218,13 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "casedesk" / "static"]
-# Without collectstatic (make demo, tests), WhiteNoise serves straight from the app folders.
-WHITENOISE_USE_FINDERS = DEBUG
+# Without collectstatic (make demo, tests), WhiteNoise serves straight from the app folders,
+# with DEBUG off too; production serves the collected STATIC_ROOT (settings_production).
+WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# An empty STATIC_ROOT before the first collectstatic, so WhiteNoise has no missing folder to warn about.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

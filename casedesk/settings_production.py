@@ -22,6 +22,7 @@ DEMO_MODE = False
 # CASEDESK_DEMO is set; production sends real mail unless EMAIL_BACKEND says otherwise.
 if "EMAIL_BACKEND" not in os.environ:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+WHITENOISE_USE_FINDERS = False  # `casedesk collectstatic` fills STATIC_ROOT at release
 SECRET_KEY = os.environ["SECRET_KEY"]
 if "redis" not in CACHES["default"]["BACKEND"].lower():
     # Sign-in throttling and the widget's rate limits count in the cache: per-process memory

@@ -63,7 +63,7 @@ def test_file_one_byte_over_the_limit_is_refused_and_the_text_is_kept(cast: Cast
     )
     assert response.status_code == 413
     html = response.content.decode()
-    assert "“plan.pdf” is 1,025 bytes; the limit is 1,024 bytes per file." in html
+    assert "“plan.pdf” is just over 1 KB; the limit is 1 KB per file." in html
     # The page re-renders with the text in the composer, so nothing typed is lost.
     assert "Here is the plan I promised</textarea>" in html
     assert not Message.objects.exists()
@@ -87,7 +87,8 @@ def test_25_mb_plus_one_byte_is_refused_over_the_real_limit(cast: Cast, tmp_path
         )
     assert response.status_code == 413
     error = response.json()["error"]
-    assert "“video.mp4” is 26,214,401 bytes; the limit is 26,214,400 bytes per file." in error
+    assert "“video.mp4” is just over 25 MB; the limit is 25 MB per file." in error
+    assert "bytes" not in error
     assert not Message.objects.exists()
 
 

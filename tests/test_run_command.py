@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -33,6 +34,7 @@ def test_run_serves_pages_static_files_and_smtp_then_stops_cleanly(tmp_path: Pat
         "UVICORN_LOG_LEVEL": "warning",
     }
     env.pop("DATABASE_URL", None)
+    env.pop("CASEDESK_DEBUG", None)
     subprocess.run(
         [sys.executable, "-m", "casedesk", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
     )
@@ -60,6 +62,12 @@ def test_run_serves_pages_static_files_and_smtp_then_stops_cleanly(tmp_path: Pat
             assert b"Sign in" in response.read()
         with urllib.request.urlopen(f"{base}/static/casedesk/app.css", timeout=5) as response:
             assert b"--brand" in response.read()
+        # DEBUG is off: a missing page is casedesk's 404, not Django's URL list.
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/no-such-page", timeout=5)
+        assert missing.value.code == 404
+        page = missing.value.read()
+        assert b"We can't find that page" in page and b"URLconf" not in page
         with socket.create_connection(("127.0.0.1", smtp_port), timeout=5) as smtp:
             assert smtp.recv(200).startswith(b"220")
     finally:

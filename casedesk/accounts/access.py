@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpRequest, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 
 from casedesk.accounts.models import Agency, Invitation, MagicLink, Membership, Role, User, hash_token
 
@@ -136,7 +138,14 @@ AGENCY_SESSION_KEY = "agency_id"
 
 
 def _requested_agency_id(request: HttpRequest) -> str | None:
-    value = request.POST.get("agency") if request.method == "POST" else None
+    value = None
+    if request.method == "POST":
+        # Also asked while rendering an error page, so a body Django cannot parse (no multipart
+        # boundary, too many fields) must not turn that page into a 500: it just names no agency.
+        try:
+            value = request.POST.get("agency")
+        except (MultiPartParserError, SuspiciousOperation, UnreadablePostError):
+            value = None
     return value or request.GET.get("agency") or None
 
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.urls import reverse
-from ninja import File, Form, NinjaAPI, Query, Router, UploadedFile
+from ninja import File, Form, NinjaAPI, Path, Query, Router, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import Status
 
 from casedesk.api.auth import SessionViewerAuth, TokenAuth, request_viewer
 from casedesk.api.schemas import (
+    NON_BLANK,
     CaseOut,
     CountOut,
     DocumentOut,
@@ -45,6 +48,8 @@ from casedesk.cases.access import (
     visible_notifications,
 )
 from casedesk.cases.actions import (
+    MAX_BODY_CHARS,
+    MAX_FILES_PER_MESSAGE,
     do_edit_message,
     do_mark_all_notifications_read,
     do_mark_notification_read,
@@ -69,7 +74,29 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+# Every error an operation can answer, each with the same JSON shape (403: a session without its
+# CSRF token, or a write the account may not make).
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
+# Ids are 64-bit (BigAutoField); larger numbers, zero and negatives are refused with a 422, not
+# sent to the database (PostgreSQL raises on integers beyond bigint).
+MAX_ID = 2**63 - 1
+# Far beyond any list's length, and small enough that offset + limit fits every database's integer.
+MAX_OFFSET = 10**9
+ID = {"ge": 1, "le": MAX_ID}
+# A yes/no form field, spelled out: "1", "yes" or "on" are refused rather than guessed at, so the
+# schema (a string that reads true or false) is exactly what the server accepts.
+FLAG = Form(
+    "false",
+    pattern="^([Tt]rue|[Ff]alse)$",
+    description="`true` or `false`: an internal note only the team sees (ignored for clients).",
+)
 
 
 def _error(
@@ -102,9 +129,10 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     problems = []
     for error in exc.errors:
-        where = ".".join(
-            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
-        )
+        loc = list(error.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+            loc = loc[1:]  # where ninja read it from, not part of the field's name
+        where = ".".join(str(part) for part in loc)
         problems.append(f"{where or 'input'}: {error.get('msg', 'invalid')}")
     detail = "The request was not understood: " + "; ".join(problems) + ". Fix these fields and try again."
     return api.create_response(
@@ -112,9 +140,40 @@ def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     )
 
 
+@api.exception_handler(MultiPartParserError)
+def on_unreadable_form(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return _error(
+        request,
+        400,
+        "The form could not be read: send multipart/form-data with its boundary in the Content-Type "
+        "(HTTP clients add it when they build the form), then try again.",
+        "bad_form",
+    )
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_refused_body(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    if isinstance(exc, RequestDataTooBig):
+        return _error(request, 413, "The form fields are too large. Send long text as a file.", "too_large")
+    return _error(
+        request,
+        400,
+        "The request was refused as malformed (too many fields or files?). Send less.",
+        "bad_form",
+    )
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, str(exc), "http_error")
+    if exc.status_code == 400 and str(exc) == "Cannot parse request body":  # ninja's own wording
+        return _error(
+            request,
+            400,
+            "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.",
+            "bad_json",
+        )
+    detail = str(exc)
+    return _error(request, exc.status_code, detail if detail.endswith(".") else f"{detail}.", "http_error")
 
 
 # --- shapes ------------------------------------------------------------------------------------
@@ -190,7 +249,7 @@ def list_cases(
     request: HttpRequest,
     status: str | None = None,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[dict[str, Any]]:
     """Cases you can see, most recently active first."""
     viewer = request_viewer(request)
@@ -206,7 +265,7 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS}, url_name="case_get")
-def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def get_case(request: HttpRequest, case_id: int = Path(..., **ID)) -> dict[str, Any]:
     return case_out(request, access_case(request_viewer(request), case_id))
 
 
@@ -216,9 +275,9 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @router.get("/cases/{case_id}/messages", response={200: MessagePageOut, **ERRORS}, url_name="messages_list")
 def list_messages(
     request: HttpRequest,
-    case_id: int,
-    before: int | None = Query(None, ge=0),
-    after: int | None = Query(None, ge=0),
+    case_id: int = Path(..., **ID),
+    before: int | None = Query(None, ge=0, le=MAX_ID),
+    after: int | None = Query(None, ge=0, le=MAX_ID),
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     """Oldest→newest. Without a cursor: the newest page. ``before``: older; ``after``: newer (catch-up)."""
@@ -237,24 +296,51 @@ def list_messages(
     }
 
 
-@router.post("/cases/{case_id}/messages", response={201: MessageOut, **ERRORS}, url_name="messages_post")
+# A message needs text (something besides spaces) or at least one file.
+# Files are never empty: a 0-byte file is refused (it is almost always a failed attachment).
+_NON_EMPTY_FILE = {"minLength": 1}
+_TEXT_OR_FILES = {
+    "properties": {"files": {"items": _NON_EMPTY_FILE}},
+    "anyOf": [
+        {"required": ["body"], "properties": {"body": {"pattern": NON_BLANK}}},
+        {"required": ["files"], "properties": {"files": {"minItems": 1}}},
+    ],
+}
+
+
+@router.post(
+    "/cases/{case_id}/messages",
+    response={201: MessageOut, **ERRORS},
+    url_name="messages_post",
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": _TEXT_OR_FILES}}}},
+)
 def post_message(
     request: HttpRequest,
-    case_id: int,
-    body: Form[str] = "",
-    internal_only: Form[bool] = False,
-    files: File[list[UploadedFile]] | None = None,
+    case_id: int = Path(..., **ID),
+    body: str = Form("", max_length=MAX_BODY_CHARS),
+    internal_only: str = FLAG,
+    files: list[UploadedFile] = File(None, max_length=MAX_FILES_PER_MESSAGE),  # noqa: B008 (ninja)
 ) -> Status[dict[str, Any]]:
-    """Post a message (multipart form: ``body``, ``internal_only``, any number of ``files``)."""
+    """Post a message (multipart form: ``body``, ``internal_only``, up to 20 ``files``).
+
+    Send text, files or both. Each file may be up to 25 MB (``MAX_ATTACHMENT_BYTES``) and must not
+    be empty; a larger one is refused with 413 and nothing is posted."""
     viewer = request_viewer(request)
     case, role = access_case_for_posting(viewer, case_id)
+    if "files" in request.POST:  # a text field named "files" is not a file; never drop it silently
+        raise ActionError(
+            "“files” must be sent as files (form parts with a filename), not as text. Attach them again.",
+            code="invalid_input",
+            field="files",
+            status=422,
+        )
     uploads = request.FILES.getlist("files")
     message = do_post_message(
         case=case,
         body=body,
         author_user=viewer.user,
         author_contact=role.contact,
-        internal_only=internal_only and role.is_team,
+        internal_only=internal_only.lower() == "true" and role.is_team,
         files=uploads,
         source="api",
     )
@@ -275,11 +361,14 @@ def post_message(
 
 @router.patch(
     "/cases/{case_id}/messages/{message_id}",
-    response={200: MessageOut, **ERRORS},
+    response={200: MessageOut, 409: ErrorOut, **ERRORS},  # 409: the message was deleted
     url_name="message_edit",
 )
 def edit_message(
-    request: HttpRequest, case_id: int, message_id: int, payload: MessageEditIn
+    request: HttpRequest,
+    payload: MessageEditIn,
+    case_id: int = Path(..., **ID),
+    message_id: int = Path(..., **ID),
 ) -> dict[str, Any]:
     """Edit your own message (anyone else's is a 404); the earlier text is kept in its history."""
     viewer = request_viewer(request)
@@ -299,7 +388,10 @@ def edit_message(
     "/cases/{case_id}/documents", response={200: list[DocumentOut], **ERRORS}, url_name="documents_list"
 )
 def list_documents(
-    request: HttpRequest, case_id: int, limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)
+    request: HttpRequest,
+    case_id: int = Path(..., **ID),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[dict[str, Any]]:
     viewer = request_viewer(request)
     case = access_case(viewer, case_id)
@@ -311,14 +403,26 @@ def list_documents(
     return [document_out(request, d) for d in documents[offset : offset + limit]]
 
 
-@router.post("/cases/{case_id}/documents", response={201: DocumentOut, **ERRORS}, url_name="documents_upload")
+@router.post(
+    "/cases/{case_id}/documents",
+    response={201: DocumentOut, **ERRORS},
+    url_name="documents_upload",
+    openapi_extra={
+        "requestBody": {
+            "content": {"multipart/form-data": {"schema": {"properties": {"file": _NON_EMPTY_FILE}}}}
+        }
+    },
+)
 def upload_document(
     request: HttpRequest,
-    case_id: int,
-    file: File[UploadedFile] | None = None,
-    internal_only: Form[bool] = False,
+    file: File[UploadedFile],
+    case_id: int = Path(..., **ID),
+    internal_only: str = FLAG,
 ) -> Status[dict[str, Any]]:
-    """Add a file to the case (multipart form: ``file``, ``internal_only``)."""
+    """Add a file to the case (multipart form: ``file``, ``internal_only``).
+
+    The file may be up to 25 MB (``MAX_ATTACHMENT_BYTES``) and must not be empty; a larger one is
+    refused with 413."""
     viewer = request_viewer(request)
     case, role = access_case_for_posting(viewer, case_id)
     document = do_upload_document(
@@ -326,13 +430,13 @@ def upload_document(
         upload=request.FILES.get("file"),
         uploaded_by_user=viewer.user,
         uploaded_by_contact=role.contact,
-        internal_only=internal_only and role.is_team,
+        internal_only=internal_only.lower() == "true" and role.is_team,
     )
     return Status(201, document_out(request, document))
 
 
 @router.get("/documents/{document_id}/download", response={200: None, **ERRORS}, url_name="document_download")
-def download_document(request: HttpRequest, document_id: int) -> HttpResponseBase:
+def download_document(request: HttpRequest, document_id: int = Path(..., **ID)) -> HttpResponseBase:
     """The file itself, streamed as an attachment (``nosniff``, sandboxing CSP)."""
     document = access_document(request_viewer(request), document_id)
     try:
@@ -386,7 +490,7 @@ def list_notifications(
     response={200: NotificationOut, **ERRORS},
     url_name="notification_read",
 )
-def mark_notification_read(request: HttpRequest, notification_id: int) -> dict[str, Any]:
+def mark_notification_read(request: HttpRequest, notification_id: int = Path(..., **ID)) -> dict[str, Any]:
     notification = access_notification(request_viewer(request), notification_id)
     return notification_out(do_mark_notification_read(notification=notification))
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Schema
+from pydantic import Field
+
+from casedesk.cases.actions import MAX_BODY_CHARS
+
+# What a message body must hold: something besides spaces (NUL characters are dropped on save).
+NON_BLANK = r"[^\s\x00]"
 
 
 class ErrorOut(Schema):
@@ -66,7 +72,11 @@ class MessagePageOut(Schema):
 
 
 class MessageEditIn(Schema):
-    body: str
+    body: str = Field(
+        pattern=NON_BLANK,
+        max_length=MAX_BODY_CHARS,
+        description="The new text (Markdown). Not blank: to remove a message's text, delete the message.",
+    )
 
 
 class NotificationOut(Schema):

@@ -41,7 +41,7 @@ from casedesk.cases.models import (
 )
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
-from casedesk.lib.files import human_size, sniff_upload
+from casedesk.lib.files import human_size, size_over_limit, sniff_upload
 from casedesk.lib.markdown import mentioned_names, plain_excerpt, render_markdown
 
 MAX_BODY_CHARS = 50_000
@@ -127,11 +127,8 @@ def check_files(files: Sequence[File]) -> None:
     for upload in files:
         name, size = _file_name(upload), _file_size(upload)
         if size > limit:
-            shown_size, shown_limit = human_size(size), human_size(limit)
-            if shown_size == shown_limit:
-                shown_size, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
             raise ActionError(
-                f"“{name}” is {shown_size}; the limit is {shown_limit} per file. "
+                f"“{name}” is {size_over_limit(size, limit)}; the limit is {human_size(limit)} per file. "
                 "Nothing was sent: remove that file (or share a link to it) and send again.",
                 code="file_too_large",
                 field="files",

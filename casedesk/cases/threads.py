@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 
 from casedesk.cases.models import Document, Message
+from casedesk.lib.ids import parse_id
 
 PAGE_SIZE = 50
 
@@ -63,11 +64,5 @@ def message_window(
 
 
 def parse_cursor(value: str | None) -> int | None:
-    """A message id from a query string, or None for anything that is not a positive integer."""
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number >= 0 else None
+    """A message id from a query string, or None for anything that is not a whole number in range."""
+    return parse_id(value, minimum=0)

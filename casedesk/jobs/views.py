@@ -28,6 +28,7 @@ from casedesk.jobs.access import (
 from casedesk.jobs.actions import do_discard_failed_job, do_replay_failed_job, do_replay_failed_jobs
 from casedesk.jobs.models import FailedJob, TaskFailure
 from casedesk.lib.errors import ActionError
+from casedesk.lib.ids import parse_id
 
 PAGE_SIZE = 100
 AGES = [
@@ -54,7 +55,7 @@ class JobFilters:
         age = data.get("age") or ""
         return cls(
             kind=(data.get("kind") or "")[:100],
-            tenant=data.get("tenant") if str(data.get("tenant") or "").isdigit() else "",
+            tenant=data.get("tenant") if parse_id(data.get("tenant")) is not None else "",
             age=age if age in dict(AGES) else "",
             status=status if status in dict(STATUSES) else "open",
         )

@@ -53,6 +53,13 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def size_over_limit(size: int, limit: int) -> str:
+    """How big a refused file is, in the limit's unit: ``31.2 MB``, or ``just over 25 MB`` when
+    rounding would make it look the same as the limit (a file one byte too large)."""
+    shown = human_size(size)
+    return f"just over {human_size(limit)}" if shown == human_size(limit) else shown
+
+
 def read_head(fileobj: Any, limit: int = SNIFF_BYTES) -> bytes:
     """The first ``limit`` bytes of an uploaded or stored file, leaving its position at the start."""
     with contextlib.suppress(AttributeError, OSError, ValueError):

@@ -542,7 +542,7 @@ def post_inbound(
 ) -> None:
     """Post the reply as ``contact``; oversized files are noted in the thread and answered by email."""
     from casedesk.cases.actions import do_post_message
-    from casedesk.lib.files import human_size
+    from casedesk.lib.files import human_size, size_over_limit
 
     limit = settings.MAX_ATTACHMENT_BYTES
     attachments = extract_attachments(message)
@@ -551,8 +551,8 @@ def post_inbound(
     body = parsed.text
     if too_large:
         notes = "\n".join(
-            f"- “{a.name}” ({human_size(a.size)}) was not added: the limit is {human_size(limit)} per file. "
-            "The sender was told by email."
+            f"- “{a.name}” ({size_over_limit(a.size, limit)}) was not added: "
+            f"the limit is {human_size(limit)} per file. The sender was told by email."
             for a in too_large
         )
         body = f"{body}\n\n{notes}" if body else notes
@@ -632,7 +632,7 @@ def send_bounce_email(inbound_id: int) -> None:
 
 @durable_task(kind="mail.attachment_too_large", queue="mail", max_attempts=6, describe=_describe_inbound)
 def send_attachment_too_large_email(inbound_id: int) -> None:
-    from casedesk.lib.files import human_size
+    from casedesk.lib.files import human_size, size_over_limit
     from casedesk.mail.outbound import deliver, record_outbound_email
     from casedesk.mail.tokens import issue_reply_token
 
@@ -641,7 +641,7 @@ def send_attachment_too_large_email(inbound_id: int) -> None:
         return
     limit = settings.MAX_ATTACHMENT_BYTES
     names = [
-        f"{a.name} ({human_size(a.size)})"
+        f"{a.name} ({size_over_limit(a.size, limit)})"
         for a in extract_attachments(parse_message(bytes(row.raw)))
         if a.size > limit
     ]

@@ -69,7 +69,7 @@ def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
     if viewer is None:
         return redirect_to_login(request.get_full_path())
     case, contact = access_case_as_client(viewer, case_id)
-    form = MessageForm(request.POST or None)
+    form = MessageForm(request.POST if request.method == "POST" else None)
 
     def page(error: ActionError | None = None) -> HttpResponse:
         window = message_window(
@@ -155,7 +155,7 @@ def edit_message(request: HttpRequest, case_id: int, message_id: int) -> HttpRes
         return redirect_to_login(request.get_full_path())
     case, _contact = access_case_as_client(viewer, case_id)
     message = access_own_message(viewer, case, message_id)
-    form = EditMessageForm(request.POST or None, initial={"body": message.body})
+    form = EditMessageForm(request.POST if request.method == "POST" else None, initial={"body": message.body})
 
     def page(error: ActionError | None = None) -> HttpResponse:
         return render(

@@ -19,6 +19,7 @@ from casedesk.accounts.models import Agency, Client, Contact, User
 from casedesk.cases.access import access_case_as_team
 from casedesk.cases.actions import do_create_case, do_set_case_status
 from casedesk.cases.models import Case, CaseStatus
+from casedesk.lib.ids import parse_id
 
 PAGE_SIZE = 50
 # "" (the default) means the cases someone still has to act on.
@@ -84,16 +85,16 @@ def filtered_cases(agency: Agency, params: dict[str, str], me: User) -> QuerySet
         cases = cases.exclude(status=CaseStatus.CLOSED)
     elif status in CaseStatus.values:
         cases = cases.filter(status=status)
-    client = params.get("client", "")
-    if client.isdigit():
-        cases = cases.filter(client_id=int(client))
+    client_id = parse_id(params.get("client", ""))
+    if client_id is not None:
+        cases = cases.filter(client_id=client_id)
     assignee = params.get("assignee", "")
     if assignee == "me":
         cases = cases.filter(members=me)
     elif assignee == "none":
         cases = cases.filter(members__isnull=True)
-    elif assignee.isdigit():
-        cases = cases.filter(members__id=int(assignee))
+    elif (assignee_id := parse_id(assignee)) is not None:
+        cases = cases.filter(members__id=assignee_id)
     return (
         cases.select_related("client")
         .prefetch_related(

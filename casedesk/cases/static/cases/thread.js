@@ -170,7 +170,7 @@
       for (var i = 0; i < chosen.length; i++) {
         var f = chosen[i];
         if (f.size > maxBytes) {
-          showError("“" + f.name + "” is " + size(f.size) + "; the limit is " + size(maxBytes) + " per file. Nothing was sent: remove that file (or share a link to it) and send again.");
+          showError("“" + f.name + "” is " + (size(f.size) === size(maxBytes) ? "just over " + size(maxBytes) : size(f.size)) + "; the limit is " + size(maxBytes) + " per file. Nothing was sent: remove that file (or share a link to it) and send again.");
           return;
         }
       }
