@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from casedesk.chaos.models import ChaosConversation
 from casedesk.chaos.standin import escalate_chaos_conversation
@@ -46,12 +47,13 @@ def test_owner_discards_and_replays_failed_jobs_on_a_phone(cast: Cast, live_url:
     page.get_by_role("link", name="Chat about invoices").click()
     page.get_by_label("Discard with a reason").fill("Answered by phone.")
     page.get_by_role("button", name="Discard").click()
-    assert page.get_by_text("Discarded “Chat about invoices”.").is_visible()
-    assert page.get_by_text("“Answered by phone.”").is_visible()
+    # expect() waits for the page that the form's POST redirects to (is_visible() does not).
+    expect(page.get_by_text("Discarded “Chat about invoices”.")).to_be_visible()
+    expect(page.get_by_text("“Answered by phone.”")).to_be_visible()
 
     page.goto(f"{live_url}/admin/jobs/failed/")
     page.get_by_role("button", name="Replay", exact=True).click()
-    assert page.get_by_text("Replaying “Chat about the logo”").is_visible()
+    expect(page.get_by_text("Replaying “Chat about the logo”")).to_be_visible()
     context.close()
     assert FailedJob.objects.get(pk=to_discard.pk).status == FailedJobStatus.DISCARDED
     assert FailedJob.objects.get(pk=to_replay.pk).status == FailedJobStatus.REPLAYED
