@@ -214,6 +214,22 @@ def is_client_visible(message: Message) -> bool:
     return not message.internal_only and message.deleted_at is None
 
 
+def contact_has_seen(contact_id: int, message: Message) -> bool:
+    """Whether the contact has already seen ``message`` (portal page or magic link), for email.
+
+    The one read-state lookup mail uses (digests leave seen messages out). Today it is backed by
+    ``CaseContact.last_viewed_at``, set when the contact opens or refreshes the thread: a message
+    counts as seen when the thread was viewed at or after it was posted. Per-message seen
+    receipts can replace the body of this function without touching its callers.
+    """
+    viewed = (
+        CaseContact.objects.filter(case_id=message.case_id, contact_id=contact_id)
+        .values_list("last_viewed_at", flat=True)
+        .first()
+    )
+    return viewed is not None and viewed >= message.created_at
+
+
 def _live_documents(case: Case) -> QuerySet[Document]:
     """The case's files, less those of a deleted message (they go with it)."""
     return Document.objects.filter(case=case).filter(
