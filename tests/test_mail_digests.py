@@ -161,7 +161,9 @@ def test_a_message_deleted_before_the_email_goes_out_is_not_sent(
     _run_due()
     (email,) = _to("carol@globex.test")
     assert "wrong case" not in email.body and email.subject == "[case-1] Spring campaign"
-    assert PendingNotification.objects.get(message=gone, contact=cast.carol).outcome == PendingOutcome.WITHDRAWN
+    assert (
+        PendingNotification.objects.get(message=gone, contact=cast.carol).outcome == PendingOutcome.WITHDRAWN
+    )
 
 
 def test_a_message_made_internal_before_the_email_goes_out_is_not_sent(
@@ -327,7 +329,9 @@ def test_one_click_unsubscribe_without_sign_in_stops_that_cases_mail(
     cast: Cast, run_tasks: Callable[[], int], client: Any
 ) -> None:
     url = f"/email/preferences/{preferences_token(cast.carol.pk, cast.case_a.pk)}/"
-    response = client.post(url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
     assert CaseContact.objects.get(case=cast.case_a, contact=cast.carol).email_preference == "none"
     _post(cast, "After unsubscribing.")
@@ -351,7 +355,9 @@ def test_a_tampered_preference_link_is_refused_with_a_sentence(cast: Cast, clien
     token = preferences_token(cast.carol.pk, cast.case_a.pk)
     forged = preferences_token(cast.frank.pk, cast.case_a2.pk).split(":")[0] + ":" + token.split(":", 1)[1]
     for url in (f"/email/preferences/{token}x/", f"/email/preferences/{forged}/"):
-        response = client.post(url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+        response = client.post(
+            url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        )
         assert response.status_code == 400
         assert b"This link does not work" in response.content
     assert CaseContact.objects.get(case=cast.case_a, contact=cast.carol).email_preference == "digest"
@@ -368,7 +374,12 @@ def test_settings_general_sets_the_window(cast: Cast) -> None:
     http = cast.login(cast.alice)
     response = http.post(
         f"{reverse('settings:general')}?agency={cast.agency_a.pk}",
-        {"agency": cast.agency_a.pk, "name": "Acme Agency", "brand_color": "#4f46e5", "email_digest_minutes": "5"},
+        {
+            "agency": cast.agency_a.pk,
+            "name": "Acme Agency",
+            "brand_color": "#4f46e5",
+            "email_digest_minutes": "5",
+        },
     )
     assert response.status_code == 302
     assert Agency.objects.get(pk=cast.agency_a.pk).email_digest_minutes == 5

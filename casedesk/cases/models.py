@@ -82,14 +82,14 @@ class CaseContact(models.Model):
     # ``cases.access.contact_has_seen`` until per-message seen receipts replace it.
     last_viewed_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "contact"], name="contact_once_per_case")]
+
     @property
     def email_preference_label(self) -> str:
         return {"every": "every message", "digest": "digests", "none": "no email"}.get(
             self.email_preference, self.email_preference
         )
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["case", "contact"], name="contact_once_per_case")]
 
 
 class MessageSource(models.TextChoices):

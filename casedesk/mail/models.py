@@ -184,7 +184,9 @@ class PendingNotification(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["message", "contact"], name="one_pending_notification_per_message_contact")
+            models.UniqueConstraint(
+                fields=["message", "contact"], name="one_pending_notification_per_message_contact"
+            )
         ]
 
     def __str__(self) -> str:

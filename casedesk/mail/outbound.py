@@ -509,7 +509,9 @@ def _queue_in_digests(message: Message, rows: list[CaseContact]) -> None:
         for _attempt in range(5):
             try:
                 with transaction.atomic():
-                    if PendingNotification.objects.filter(message=message, contact_id=row.contact_id).exists():
+                    if PendingNotification.objects.filter(
+                        message=message, contact_id=row.contact_id
+                    ).exists():
                         break
                     window = (
                         DigestWindow.objects.select_for_update()
@@ -525,14 +527,18 @@ def _queue_in_digests(message: Message, rows: list[CaseContact]) -> None:
                             due_at=now + timedelta(minutes=minutes),
                         )
                         send_client_digest.using(run_after=window.due_at).enqueue(window.pk)
-                    PendingNotification.objects.create(message=message, contact_id=row.contact_id, window=window)
+                    PendingNotification.objects.create(
+                        message=message, contact_id=row.contact_id, window=window
+                    )
                     if not DigestWindow.objects.filter(pk=window.pk, closed_at__isnull=True).exists():
                         raise _WindowClosed
                 break
             except (IntegrityError, _WindowClosed):
                 continue  # another run opened the window or queued the item a moment ago
         else:
-            raise RuntimeError(f"Could not queue message {message.pk} for contact {row.contact_id}; retrying.")
+            raise RuntimeError(
+                f"Could not queue message {message.pk} for contact {row.contact_id}; retrying."
+            )
 
 
 def _describe_window(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -553,7 +559,9 @@ def _digest_messages(window: DigestWindow) -> tuple[list[Message], dict[str, lis
     internal or deleted is withdrawn, as is everything when the contact left the case or chose
     no email; one the contact has seen (``contact_has_seen``) is left out.
     """
-    items = list(window.items.filter(outcome=PendingOutcome.WAITING).order_by("message__created_at", "message_id"))
+    items = list(
+        window.items.filter(outcome=PendingOutcome.WAITING).order_by("message__created_at", "message_id")
+    )
     left_out: dict[str, list[int]] = {PendingOutcome.SEEN: [], PendingOutcome.WITHDRAWN: []}
     row = CaseContact.objects.filter(case_id=window.case_id, contact_id=window.contact_id).first()
     if row is None or row.email_preference == EmailPreference.NONE:
@@ -588,7 +596,9 @@ def send_client_digest(window_id: int) -> None:
     the items. The one gap is the SMTP accept → ``sent_at`` commit (milliseconds): a worker
     killed there resends on retry, with the same Message-ID, which mail clients de-duplicate.
     """
-    window = DigestWindow.objects.select_related("case", "case__agency", "contact").filter(pk=window_id).first()
+    window = (
+        DigestWindow.objects.select_related("case", "case__agency", "contact").filter(pk=window_id).first()
+    )
     if window is None:
         return
     if window.closed_at is None:

@@ -245,7 +245,9 @@ def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
         row = preferences.case_contact_for_token(token)
     except preferences.InvalidPreferencesLink:
-        return render(request, "mail/email_preferences.html", {"refused": REFUSED_PREFERENCES_LINK}, status=400)
+        return render(
+            request, "mail/email_preferences.html", {"refused": REFUSED_PREFERENCES_LINK}, status=400
+        )
     error = ""
     saved = False
     if request.method == "POST":

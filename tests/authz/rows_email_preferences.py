@@ -32,7 +32,9 @@ ROWS = [
         "GET",
         _erin_link,
         EVERYONE,
-        check=lambda cast, response: b"Spring campaign" in response.content and _erin_preference(cast) == "digest",
+        check=lambda cast, response: (
+            b"Spring campaign" in response.content and _erin_preference(cast) == "digest"
+        ),
     ),
     Row(
         "email_preferences",
