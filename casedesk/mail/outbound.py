@@ -498,47 +498,57 @@ def _queue_in_digests(message: Message, rows: list[CaseContact]) -> None:
     """Put ``message`` in each contact's open digest window, opening one (and its task) if needed.
 
     Each (message, contact) gets one ``PendingNotification`` (unique), in one transaction with
-    the window and the delayed ``send_client_digest`` task, so none of the three exists without
-    the others. The window row is locked (``FOR UPDATE`` on PostgreSQL) while the item joins
-    it, and re-checked still open after the insert (SQLite serialises writers, so the check
-    after our first write is stable): the digest task closes the window under the same lock
-    before reading its items, so an item never joins a window whose email is already built.
+    the windows and their delayed ``send_client_digest`` tasks, so none exists without the
+    others. The open windows are locked (``FOR UPDATE`` on PostgreSQL) while the items join
+    them, and re-checked still open after the insert (SQLite serialises writers, so the check
+    after our first write is stable): the digest task closes its window under the same lock
+    before it reads the items, so an item never joins a window whose email is already built.
+    A conflict (another run of this task, or a window closing in between) starts over.
     """
+    if not rows:
+        return
     minutes = message.case.agency.email_digest_minutes
-    for row in rows:
-        for _attempt in range(5):
-            try:
-                with transaction.atomic():
-                    if PendingNotification.objects.filter(
-                        message=message, contact_id=row.contact_id
-                    ).exists():
-                        break
-                    window = (
-                        DigestWindow.objects.select_for_update()
-                        .filter(case_id=message.case_id, contact_id=row.contact_id, closed_at__isnull=True)
-                        .first()
+    contact_ids = [row.contact_id for row in rows]
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                queued = set(
+                    PendingNotification.objects.filter(
+                        message=message, contact_id__in=contact_ids
+                    ).values_list("contact_id", flat=True)
+                )
+                todo = [c for c in contact_ids if c not in queued]
+                if not todo:
+                    return
+                windows = {
+                    w.contact_id: w
+                    for w in DigestWindow.objects.select_for_update().filter(
+                        case_id=message.case_id, contact_id__in=todo, closed_at__isnull=True
                     )
-                    if window is None:
-                        now = timezone.now()
+                }
+                now = timezone.now()
+                for contact_id in todo:
+                    if contact_id not in windows:
                         window = DigestWindow.objects.create(
                             case_id=message.case_id,
-                            contact_id=row.contact_id,
+                            contact_id=contact_id,
                             opened_at=now,
                             due_at=now + timedelta(minutes=minutes),
                         )
                         send_client_digest.using(run_after=window.due_at).enqueue(window.pk)
-                    PendingNotification.objects.create(
-                        message=message, contact_id=row.contact_id, window=window
-                    )
-                    if not DigestWindow.objects.filter(pk=window.pk, closed_at__isnull=True).exists():
-                        raise _WindowClosed
-                break
-            except (IntegrityError, _WindowClosed):
-                continue  # another run opened the window or queued the item a moment ago
-        else:
-            raise RuntimeError(
-                f"Could not queue message {message.pk} for contact {row.contact_id}; retrying."
-            )
+                        windows[contact_id] = window
+                PendingNotification.objects.bulk_create(
+                    [PendingNotification(message=message, contact_id=c, window=windows[c]) for c in todo]
+                )
+                still_open = DigestWindow.objects.filter(
+                    pk__in=[w.pk for w in windows.values()], closed_at__isnull=True
+                ).count()
+                if still_open != len(windows):
+                    raise _WindowClosed
+            return
+        except (IntegrityError, _WindowClosed):
+            continue  # another run opened a window or queued an item a moment ago, or one closed
+    raise RuntimeError(f"Could not queue message {message.pk} in its digests; the task will retry.")
 
 
 def _describe_window(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
