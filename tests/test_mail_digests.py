@@ -399,3 +399,15 @@ class RefusingBackend:
 
     def send_messages(self, messages: Any) -> int:
         raise ConnectionRefusedError("SMTP server refused the connection")
+
+
+def test_a_seen_receipt_leaves_the_message_out(cast: Cast, run_tasks: Callable[[], int]) -> None:
+    from casedesk.cases.seen import do_mark_seen
+
+    first = _post(cast, "Read on screen.")
+    _post(cast, "Not read yet.")
+    run_tasks()
+    do_mark_seen(case=cast.case_a, up_to=first.pk, contact=cast.carol)
+    _run_due()
+    (carol,) = _to("carol@globex.test")
+    assert "Not read yet." in carol.body and "Read on screen." not in carol.body
