@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # more try (reported as a rerun in pytest's summary); any other failure fails at once.
 BROWSER_RERUN := --reruns 1 --only-rerun TimeoutError
 
-.PHONY: demo test lint types unit unit-sqlite unit-postgres browser bench prod-local install vendor clean fuzz
+.PHONY: demo test lint types unit unit-sqlite unit-postgres browser bench bench-digests prod-local install vendor clean fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "python3 -m venv failed; installing Debian's python3-venv" >&2; \
@@ -57,6 +57,9 @@ fuzz: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+bench-digests: install
+	OMP_NUM_THREADS=1 $(BIN)/python -m bench.digests
 
 prod-local: install
 	scripts/prod-local.sh

@@ -99,8 +99,10 @@ def _fresh_local_cache() -> None:
 
 @pytest.fixture
 def cast(db: None) -> Cast:
-    agency_a = Agency.objects.create(name="Acme Agency", slug="acme")
-    agency_b = Agency.objects.create(name="Bravo Agency", slug="bravo")
+    # Client email goes out at once in the cast (window 0), as the older mail tests expect;
+    # tests/test_mail_digests.py turns the batching window on (the product default is 2 minutes).
+    agency_a = Agency.objects.create(name="Acme Agency", slug="acme", email_digest_minutes=0)
+    agency_b = Agency.objects.create(name="Bravo Agency", slug="bravo", email_digest_minutes=0)
     platform = Agency.objects.create(name="casedesk Support", slug="platform", is_platform=True)
     alice = make_user("alice@acme.test", "Alice Owner")
     adam = make_user("adam@acme.test", "Adam Admin")

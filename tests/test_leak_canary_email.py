@@ -66,3 +66,23 @@ def test_internal_note_never_appears_in_any_email(
                 assert CANARY not in part.get_content()
         assert base64.b64encode(CANARY.encode()) not in raw
         assert quopri.encodestring(CANARY.encode()) not in raw
+
+
+@pytest.mark.django_db
+def test_internal_note_never_appears_in_a_digest(cast: Cast, run_tasks: Callable[[], int]) -> None:
+    from casedesk.accounts.models import Agency
+    from casedesk.cases.models import Message
+    from casedesk.jobs.testing import drain_tasks
+
+    Agency.objects.filter(pk=cast.agency_a.pk).update(email_digest_minutes=2)
+    do_post_message(case=cast.case_a, body="Kick-off is on Monday.", author_user=cast.bob)
+    do_post_message(case=cast.case_a, body=f"Note: {CANARY}", author_user=cast.bob, internal_only=True)
+    flipped = do_post_message(case=cast.case_a, body=f"Oops {CANARY}-flipped", author_user=cast.bob)
+    do_post_message(case=cast.case_a, body="Agenda attached soon.", author_user=cast.alice)
+    run_tasks()
+    Message.objects.filter(pk=flipped.pk).update(internal_only=True)  # made internal in the window
+    drain_tasks(include_delayed=True)
+    digests = [m for m in mail.outbox if m.extra_headers.get("X-Casedesk-Notification") == "client-digest"]
+    assert len(digests) == 2 and all("2 new messages" in m.subject for m in digests)
+    everything = b"\n".join(_all_email_bytes())
+    assert CANARY.encode() not in everything

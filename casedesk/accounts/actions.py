@@ -156,7 +156,12 @@ def do_email_password_reset(*, user: User, to: str) -> None:
 
 @transaction.atomic
 def do_update_agency_settings(
-    *, agency: Agency, name: str, brand_color: str, support_widget_for_customers: bool
+    *,
+    agency: Agency,
+    name: str,
+    brand_color: str,
+    support_widget_for_customers: bool,
+    email_digest_minutes: int | None = None,
 ) -> Agency:
     name = name.strip()
     if not name:
@@ -164,7 +169,9 @@ def do_update_agency_settings(
     agency.name = name[:120]
     agency.brand_color = brand_color.lower()
     agency.support_widget_for_customers = support_widget_for_customers
-    agency.save(update_fields=["name", "brand_color", "support_widget_for_customers"])
+    if email_digest_minutes is not None:  # left out of the form: keep the current window
+        agency.email_digest_minutes = email_digest_minutes
+    agency.save(update_fields=["name", "brand_color", "support_widget_for_customers", "email_digest_minutes"])
     return agency
 
 

@@ -53,6 +53,14 @@ class AgencySettingsForm(forms.Form):
         required=False,
         help_text="Off by default. When on, your clients can ask questions from the portal and your site.",
     )
+    email_digest_minutes = forms.IntegerField(
+        label="Batch client emails (minutes)",
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text="Messages posted within this many minutes go to each contact in one email. "
+        "0 sends every message at once. Contacts can choose for themselves from any email.",
+    )
 
     def clean_brand_color(self) -> str:
         value = str(self.cleaned_data["brand_color"]).strip()

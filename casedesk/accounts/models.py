@@ -101,6 +101,9 @@ class Agency(models.Model):
     brand_color = models.CharField(max_length=7, default="#4f46e5")
     # Settings → General → "Show support widget to customers". Off by default.
     support_widget_for_customers = models.BooleanField(default=False)
+    # Settings → General: client-visible messages posted within this many minutes of the first
+    # go to each contact in one email; 0 sends every message at once.
+    email_digest_minutes = models.PositiveSmallIntegerField(default=2)
     # The platform's own support desk is an agency too: team escalations become its cases.
     is_platform = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

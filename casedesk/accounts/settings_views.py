@@ -52,6 +52,7 @@ def general(request: HttpRequest) -> HttpResponse:
         "name": agency.name,
         "brand_color": agency.brand_color,
         "support_widget_for_customers": agency.support_widget_for_customers,
+        "email_digest_minutes": agency.email_digest_minutes,
     }
     form = AgencySettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

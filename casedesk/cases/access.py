@@ -214,6 +214,24 @@ def is_client_visible(message: Message) -> bool:
     return not message.internal_only and message.deleted_at is None
 
 
+def contact_has_seen(contact_id: int, message: Message) -> bool:
+    """Whether the contact has already seen ``message`` (portal page or magic link), for email.
+
+    The one read-state lookup mail uses (digests leave seen messages out). True when the
+    contact has a seen receipt for the message (``has_contact_seen``: the thread page reported
+    it on screen), or opened or refreshed the thread at or after the message was posted
+    (``CaseContact.last_viewed_at``, recorded by the page itself, so pages without scripts count).
+    """
+    viewed = (
+        CaseContact.objects.filter(case_id=message.case_id, contact_id=contact_id)
+        .values_list("last_viewed_at", flat=True)
+        .first()
+    )
+    if viewed is not None and viewed >= message.created_at:
+        return True
+    return has_contact_seen(contact_id, message.pk)
+
+
 def _live_documents(case: Case) -> QuerySet[Document]:
     """The case's files, less those of a deleted message (they go with it)."""
     return Document.objects.filter(case=case).filter(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
@@ -32,6 +33,7 @@ from casedesk.cases.models import (
     CaseSource,
     CaseStatus,
     Document,
+    EmailPreference,
     Mention,
     Message,
     MessageRevision,
@@ -90,6 +92,30 @@ def do_remove_contact_from_case(*, case: Case, contact: Contact) -> None:
     now = timezone.now()
     MagicLink.objects.filter(case=case, contact=contact, revoked_at__isnull=True).update(revoked_at=now)
     emit(ContactLeftCase(case=case, contact=contact))  # reply addresses (mail) go by the same rule
+
+
+@transaction.atomic
+def do_set_email_preference(*, case_contact: CaseContact, preference: str) -> CaseContact:
+    """Set how one contact wants email about one case: every message, digests, or none."""
+    if preference not in EmailPreference.values:
+        raise ActionError(
+            "Choose one of the three options: every message, digests, or no email.", field="preference"
+        )
+    if case_contact.email_preference != preference:
+        case_contact.email_preference = preference
+        case_contact.save(update_fields=["email_preference"])
+    return case_contact
+
+
+def do_record_thread_viewed(*, case: Case, contact: Contact) -> None:
+    """Remember that the contact has the thread open now (the read state digests consult).
+
+    One UPDATE; skipped when the last view was under a second ago (live pages refresh often).
+    """
+    now = timezone.now()
+    CaseContact.objects.filter(case=case, contact=contact).exclude(
+        last_viewed_at__gt=now - timedelta(seconds=1)
+    ).update(last_viewed_at=now)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Max
+from django.utils.functional import cached_property
 
 from casedesk.accounts.models import Agency, Client, Contact
 
@@ -49,10 +50,23 @@ class Case(models.Model):
     def reference(self) -> str:
         return f"case-{self.number}"
 
+    @cached_property
+    def contact_rows(self) -> list[CaseContact]:
+        """The case's contacts with their email preference, by name: the case header (one query)."""
+        return list(CaseContact.objects.filter(case=self).select_related("contact").order_by("contact__name"))
+
     @staticmethod
     def next_number(agency: Agency) -> int:
         current = Case.objects.filter(agency=agency).aggregate(m=Max("number"))["m"]
         return (current or 0) + 1
+
+
+class EmailPreference(models.TextChoices):
+    """How a contact wants email about one case (chosen from the link in every email)."""
+
+    EVERY = "every", "Every message as it comes"
+    DIGEST = "digest", "Messages posted close together in one email"
+    NONE = "none", "No email (the portal or your link still shows the conversation)"
 
 
 class CaseContact(models.Model):
@@ -61,9 +75,21 @@ class CaseContact(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_contacts")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="case_contacts")
     added_at = models.DateTimeField(auto_now_add=True)
+    email_preference = models.CharField(
+        max_length=10, choices=EmailPreference.choices, default=EmailPreference.DIGEST
+    )
+    # When the contact last had the thread open (portal or magic link): the read state behind
+    # ``cases.access.contact_has_seen`` until per-message seen receipts replace it.
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "contact"], name="contact_once_per_case")]
+
+    @property
+    def email_preference_label(self) -> str:
+        return {"every": "every message", "digest": "digests", "none": "no email"}.get(
+            self.email_preference, self.email_preference
+        )
 
 
 class MessageSource(models.TextChoices):

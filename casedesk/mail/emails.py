@@ -35,6 +35,7 @@ def _build(
     from_name: str,
     reply_to: str | None = None,
     references: list[str] | None = None,
+    unsubscribe_url: str = "",
 ) -> EmailMultiAlternatives:
     headers = {
         "Message-ID": message_id,
@@ -43,6 +44,10 @@ def _build(
         "X-Auto-Response-Suppress": "All",
         LOOP_HEADER: kind,
     }
+    if unsubscribe_url:
+        # RFC 2369 + RFC 8058: the provider's "unsubscribe" button POSTs to the signed link.
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if references:
         headers["In-Reply-To"] = references[-1]
         headers["References"] = " ".join(references)
@@ -72,6 +77,7 @@ def client_message(
     attachments: list[Link],
     reply_to: str,
     uses_magic_link: bool,
+    preferences_url: str = "",
 ) -> EmailMultiAlternatives:
     return _build(
         "client-message",
@@ -80,7 +86,9 @@ def client_message(
         from_name=f"{author_name} ({agency_name})",
         reply_to=reply_to,
         references=[thread_root_id(case_id)],
+        unsubscribe_url=preferences_url,
         context={
+            "preferences_url": preferences_url,
             "contact_name": contact_name,
             "agency_name": agency_name,
             "case_reference": case_reference,
@@ -91,6 +99,55 @@ def client_message(
             "conversation_url": conversation_url,
             "attachments": attachments,
             "uses_magic_link": uses_magic_link,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One message of a digest: who wrote it, when, what it says, its files."""
+
+    author_name: str
+    created_at: Any  # datetime
+    body_text: str
+    body_html: str
+    attachments: list[Link]
+
+
+def client_digest(
+    *,
+    to: str,
+    message_id: str,
+    contact_name: str,
+    agency_name: str,
+    case_reference: str,
+    case_title: str,
+    case_id: int,
+    entries: list[DigestEntry],
+    conversation_url: str,
+    reply_to: str,
+    uses_magic_link: bool,
+    preferences_url: str,
+) -> EmailMultiAlternatives:
+    """Several client-visible messages of one case in one email, oldest first."""
+    return _build(
+        "client-digest",
+        to=to,
+        message_id=message_id,
+        from_name=agency_name,
+        reply_to=reply_to,
+        references=[thread_root_id(case_id)],
+        unsubscribe_url=preferences_url,
+        context={
+            "contact_name": contact_name,
+            "agency_name": agency_name,
+            "case_reference": case_reference,
+            "case_title": case_title,
+            "entries": entries,
+            "count": len(entries),
+            "conversation_url": conversation_url,
+            "uses_magic_link": uses_magic_link,
+            "preferences_url": preferences_url,
         },
     )
 

@@ -93,6 +93,7 @@ class EmailKind(models.TextChoices):
     ATTACHMENT_TOO_LARGE = "attachment_too_large", "Attachment too large (to the sender)"
     FRESH_MAGIC_LINK = "fresh_magic_link", "Fresh link to a case (to a contact)"
     SUPPORT_ESCALATION = "support_escalation", "Someone waiting in the support chat (to the team)"
+    CLIENT_DIGEST = "client_digest", "New messages, batched (to a client contact)"
 
 
 class OutboundEmail(models.Model):
@@ -127,6 +128,69 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_address}"
+
+
+class DigestWindow(models.Model):
+    """The batching window of one contact on one case: messages posted until ``due_at`` share an email.
+
+    At most one open window per (contact, case) (unique while ``closed_at`` is null). The first
+    client-visible message opens it and enqueues ``send_client_digest`` delayed to ``due_at``;
+    that task closes it (under a row lock) before it reads the window's items, so a message
+    either joins a window before it closes or opens the next one.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "case"],
+                condition=models.Q(closed_at__isnull=True),
+                name="one_open_digest_window_per_contact_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"digest window {self.pk} of contact {self.contact_id} on case {self.case_id}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"client_digest:{self.pk}"
+
+
+class PendingOutcome(models.TextChoices):
+    WAITING = "", "Waiting for its window"
+    SENT = "sent", "Sent in the window's email"
+    SEEN = "seen", "Seen by the contact first: left out"
+    WITHDRAWN = "withdrawn", "Made internal, deleted, or no longer for this contact: left out"
+
+
+class PendingNotification(models.Model):
+    """One client-visible message waiting to be mailed to one contact in a digest.
+
+    Unique per (message, contact): a message joins at most one window per contact, so it is in at
+    most one digest email; ``outcome`` says what became of it.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    window = models.ForeignKey(DigestWindow, on_delete=models.CASCADE, related_name="items")
+    created_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=10, choices=PendingOutcome.choices, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "contact"], name="one_pending_notification_per_message_contact"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} for contact {self.contact_id} ({self.outcome or 'waiting'})"
 
 
 class InboundSource(models.TextChoices):

@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -38,11 +38,18 @@ from django.utils.crypto import salted_hmac
 from casedesk.accounts.access import is_active_team_member
 from casedesk.accounts.actions import do_issue_magic_link, magic_link_url
 from casedesk.accounts.models import Contact, MagicLink, Membership, User, hash_token
-from casedesk.cases.access import client_visible_attachments, is_client_visible
-from casedesk.cases.models import Case, CaseContact, Document, Message, Notification
+from casedesk.cases.access import client_visible_attachments, contact_has_seen, is_client_visible
+from casedesk.cases.models import Case, CaseContact, Document, EmailPreference, Message, Notification
 from casedesk.jobs import durable_task
-from casedesk.mail import addresses, emails
-from casedesk.mail.models import EmailKind, OutboundEmail, ReplyToken
+from casedesk.mail import addresses, emails, preferences
+from casedesk.mail.models import (
+    DigestWindow,
+    EmailKind,
+    OutboundEmail,
+    PendingNotification,
+    PendingOutcome,
+    ReplyToken,
+)
 from casedesk.mail.tokens import issue_reply_token
 
 log = logging.getLogger(__name__)
@@ -354,19 +361,32 @@ def _message_for_mail(message_id: int) -> Message | None:
     return message
 
 
-def _client_emails(message: Message, contact_ids: list[int] | None) -> list[_Outgoing]:
-    """The client notification of ``message`` to every contact on the case but its author.
+def _client_recipients(message: Message, contact_ids: list[int] | None) -> QuerySet[CaseContact]:
+    """The contacts on the case to email about ``message``: all but its author and those who chose none.
 
-    ``contact_ids`` narrows it to those contacts (jobs queued per recipient before this
-    function existed); a contact no longer on the case gets nothing either way.
+    ``contact_ids`` narrows it to those contacts (jobs queued per recipient before digests);
+    a contact no longer on the case gets nothing either way.
     """
-    case = message.case
-    rows = CaseContact.objects.filter(case=case).select_related("contact__user").order_by("pk")
+    rows = (
+        CaseContact.objects.filter(case_id=message.case_id)
+        .exclude(email_preference=EmailPreference.NONE)
+        .select_related("contact__user")
+        .order_by("pk")
+    )
     if message.author_contact_id is not None:
         rows = rows.exclude(contact_id=message.author_contact_id)
     if contact_ids is not None:
         rows = rows.filter(contact_id__in=contact_ids)
-    contacts = [row.contact for row in rows]
+    return rows
+
+
+def _client_emails(message: Message, contact_ids: list[int] | None) -> list[_Outgoing]:
+    """The client notification of ``message``, one email per recipient (``_client_recipients``)."""
+    return _client_emails_to(message, [row.contact for row in _client_recipients(message, contact_ids)])
+
+
+def _client_emails_to(message: Message, contacts: list[Contact]) -> list[_Outgoing]:
+    case = message.case
     if not contacts:
         return []
     reply_to = _reply_addresses(contacts, case)
@@ -384,6 +404,7 @@ def _client_emails(message: Message, contact_ids: list[int] | None) -> list[_Out
                 conversation_url=magic[contact.pk] if uses_magic_link else portal_conversation_url(case.pk),
                 reply_to=reply_to[contact.pk],
                 uses_magic_link=uses_magic_link,
+                preferences_url=preferences.preferences_url(contact.pk, case.pk),
                 **fields,
             )
 
@@ -434,6 +455,237 @@ def _team_client_reply_emails(message: Message, user_ids: list[int] | None) -> l
     ]
 
 
+# --- Digests ---------------------------------------------------------------------------------
+
+
+def _split_by_delivery(message: Message) -> tuple[list[Contact], list[CaseContact]]:
+    """(contacts to email now, contacts whose email waits for a digest window) for ``message``.
+
+    Now: the agency's window is 0, or the contact chose every message. A contact already
+    mailed about this message one way is never mailed the other way (a preference or window
+    changed between two runs of the task must not send it twice). One query.
+    """
+    rows = list(
+        _client_recipients(message, None).annotate(
+            in_digest=Exists(
+                PendingNotification.objects.filter(message_id=message.pk, contact_id=OuterRef("contact_id"))
+            ),
+            mailed_now=Exists(
+                OutboundEmail.objects.filter(
+                    kind=EmailKind.CLIENT_MESSAGE, message_id=message.pk, contact_id=OuterRef("contact_id")
+                )
+            ),
+        )
+    )
+    minutes = message.case.agency.email_digest_minutes
+    now: list[Contact] = []
+    digest_rows: list[CaseContact] = []
+    for row in rows:
+        if row.in_digest:  # type: ignore[attr-defined]
+            continue
+        if row.mailed_now or minutes == 0 or row.email_preference == EmailPreference.EVERY:  # type: ignore[attr-defined]
+            now.append(row.contact)
+        else:
+            digest_rows.append(row)
+    return now, digest_rows
+
+
+class _WindowClosed(Exception):
+    """The window closed between finding it and joining it: join (or open) the next one."""
+
+
+def _queue_in_digests(message: Message, rows: list[CaseContact]) -> None:
+    """Put ``message`` in each contact's open digest window, opening one (and its task) if needed.
+
+    Each (message, contact) gets one ``PendingNotification`` (unique), in one transaction with
+    the windows and their delayed ``send_client_digest`` tasks, so none exists without the
+    others. The open windows are locked (``FOR UPDATE`` on PostgreSQL) while the items join
+    them, and re-checked still open after the insert (SQLite serialises writers, so the check
+    after our first write is stable): the digest task closes its window under the same lock
+    before it reads the items, so an item never joins a window whose email is already built.
+    A conflict (another run of this task, or a window closing in between) starts over.
+    """
+    if not rows:
+        return
+    minutes = message.case.agency.email_digest_minutes
+    contact_ids = [row.contact_id for row in rows]
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                queued = set(
+                    PendingNotification.objects.filter(
+                        message=message, contact_id__in=contact_ids
+                    ).values_list("contact_id", flat=True)
+                )
+                todo = [c for c in contact_ids if c not in queued]
+                if not todo:
+                    return
+                windows = {
+                    w.contact_id: w
+                    for w in DigestWindow.objects.select_for_update().filter(
+                        case_id=message.case_id, contact_id__in=todo, closed_at__isnull=True
+                    )
+                }
+                now = timezone.now()
+                for contact_id in todo:
+                    if contact_id not in windows:
+                        window = DigestWindow.objects.create(
+                            case_id=message.case_id,
+                            contact_id=contact_id,
+                            opened_at=now,
+                            due_at=now + timedelta(minutes=minutes),
+                        )
+                        send_client_digest.using(run_after=window.due_at).enqueue(window.pk)
+                        windows[contact_id] = window
+                PendingNotification.objects.bulk_create(
+                    [PendingNotification(message=message, contact_id=c, window=windows[c]) for c in todo]
+                )
+                still_open = DigestWindow.objects.filter(
+                    pk__in=[w.pk for w in windows.values()], closed_at__isnull=True
+                ).count()
+                if still_open != len(windows):
+                    raise _WindowClosed
+            return
+        except (IntegrityError, _WindowClosed):
+            continue  # another run opened a window or queued an item a moment ago, or one closed
+    raise RuntimeError(f"Could not queue message {message.pk} in its digests; the task will retry.")
+
+
+def _describe_window(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    window = DigestWindow.objects.select_related("case").filter(pk=int(args[0]) if args else 0).first()
+    if window is None:
+        return {"tenant_id": None, "label": "Digest email", "url": ""}
+    return {
+        "tenant_id": window.case.agency_id,
+        "label": f"Digest email on {window.case.reference}",
+        "url": reverse("cases:detail", args=[window.case_id]),
+    }
+
+
+def _digest_messages(window: DigestWindow) -> tuple[list[Message], dict[str, list[int]]]:
+    """The window's messages to mail now, oldest first, and the items left out by outcome.
+
+    Re-read at send time through the access module: an edited message goes as edited; one made
+    internal or deleted is withdrawn, as is everything when the contact left the case or chose
+    no email; one the contact has seen (``contact_has_seen``) is left out.
+    """
+    items = list(
+        window.items.filter(outcome=PendingOutcome.WAITING).order_by("message__created_at", "message_id")
+    )
+    left_out: dict[str, list[int]] = {PendingOutcome.SEEN: [], PendingOutcome.WITHDRAWN: []}
+    row = CaseContact.objects.filter(case_id=window.case_id, contact_id=window.contact_id).first()
+    if row is None or row.email_preference == EmailPreference.NONE:
+        left_out[PendingOutcome.WITHDRAWN] = [item.pk for item in items]
+        return [], left_out
+    shared_files = client_visible_attachments(OuterRef("pk"))
+    by_id = {
+        m.pk: m
+        for m in Message.objects.select_related("case", "case__agency", "author_user", "author_contact")
+        .annotate(has_shared_files=Exists(shared_files))
+        .filter(pk__in=[item.message_id for item in items])
+    }
+    chosen: list[Message] = []
+    for item in items:
+        message = by_id.get(item.message_id)
+        if message is None or not is_client_visible(message):
+            left_out[PendingOutcome.WITHDRAWN].append(item.pk)
+        elif contact_has_seen(window.contact_id, message):
+            left_out[PendingOutcome.SEEN].append(item.pk)
+        else:
+            chosen.append(message)
+    return chosen, left_out
+
+
+@durable_task(kind="mail.client_digest", queue="mail", max_attempts=8, describe=_describe_window)
+def send_client_digest(window_id: int) -> None:
+    """Send one contact the messages of one window in one email (one message: today's email). Idempotent.
+
+    Exactly once per (message, contact): the message is in one window (unique item), the
+    window's email has one ``OutboundEmail`` row (``client_digest:<window>``) whose ``sent_at``
+    is set right after the SMTP server accepts it, and a run that finds it sent only settles
+    the items. The one gap is the SMTP accept → ``sent_at`` commit (milliseconds): a worker
+    killed there resends on retry, with the same Message-ID, which mail clients de-duplicate.
+    """
+    window = (
+        DigestWindow.objects.select_related("case", "case__agency", "contact").filter(pk=window_id).first()
+    )
+    if window is None:
+        return
+    if window.closed_at is None:
+        with transaction.atomic():  # waits for an item joining right now (row lock), then closes
+            list(DigestWindow.objects.select_for_update().filter(pk=window.pk))
+            DigestWindow.objects.filter(pk=window.pk, closed_at__isnull=True).update(closed_at=timezone.now())
+    key = window.idempotency_key
+    existing = OutboundEmail.objects.filter(idempotency_key=key).first()
+    waiting = window.items.filter(outcome=PendingOutcome.WAITING)
+    if existing is not None and existing.sent_at is not None:
+        waiting.update(outcome=PendingOutcome.SENT)  # sent by a run that died before settling
+        return
+    chosen, left_out = _digest_messages(window)
+    for outcome, item_ids in left_out.items():
+        if item_ids:
+            window.items.filter(pk__in=item_ids).update(outcome=outcome)
+    if not chosen:
+        return  # everything seen or withdrawn: no email
+    case, contact = window.case, window.contact
+    uses_magic_link = not contact.has_portal_access
+    conversation_url = (
+        _magic_link_urls([contact], case)[contact.pk] if uses_magic_link else portal_conversation_url(case.pk)
+    )
+    reply_to = _reply_addresses([contact], case)[contact.pk]
+    prefs = preferences.preferences_url(contact.pk, case.pk)
+
+    def build(rfc_message_id: str) -> EmailMultiAlternatives:
+        if len(chosen) == 1:
+            return emails.client_message(
+                to=contact.email,
+                message_id=rfc_message_id,
+                contact_name=contact.name,
+                conversation_url=conversation_url,
+                reply_to=reply_to,
+                uses_magic_link=uses_magic_link,
+                preferences_url=prefs,
+                **_message_fields(chosen[0]),
+            )
+        return emails.client_digest(
+            to=contact.email,
+            message_id=rfc_message_id,
+            contact_name=contact.name,
+            agency_name=case.agency.name,
+            case_reference=case.reference,
+            case_title=case.title,
+            case_id=case.pk,
+            entries=[
+                emails.DigestEntry(
+                    author_name=m.author_name,
+                    created_at=m.created_at,
+                    body_text=m.body,
+                    body_html=m.body_html,
+                    attachments=_attachment_links(m),
+                )
+                for m in chosen
+            ],
+            conversation_url=conversation_url,
+            reply_to=reply_to,
+            uses_magic_link=uses_magic_link,
+            preferences_url=prefs,
+        )
+
+    row = OutboundEmail(
+        kind=EmailKind.CLIENT_DIGEST,
+        idempotency_key=key,
+        agency_id=case.agency_id,
+        case=case,
+        message=chosen[-1],
+        contact=contact,
+        to_address=contact.email,
+    )
+    _send_all([_Outgoing(row=row, build=build)])
+    window.items.filter(message_id__in=[m.pk for m in chosen], outcome=PendingOutcome.WAITING).update(
+        outcome=PendingOutcome.SENT
+    )
+
+
 @durable_task(kind="mail.message_notifications", queue="mail", max_attempts=8, describe=_describe_message)
 def send_message_notifications(message_id: int) -> None:
     """Email a new message to everyone it concerns, over one SMTP connection. Idempotent.
@@ -445,7 +697,10 @@ def send_message_notifications(message_id: int) -> None:
     message = _message_for_mail(message_id)
     if message is None:
         return
-    _send_all([*_client_emails(message, None), *_team_client_reply_emails(message, None)])
+    now, digest_rows = _split_by_delivery(message)
+    _queue_in_digests(message, digest_rows)
+    client = _client_emails_to(message, now)
+    _send_all([*client, *_team_client_reply_emails(message, None)])
 
 
 @durable_task(kind="mail.client_message", queue="mail", max_attempts=8, describe=_describe_message)

@@ -35,6 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("quarantine/", views.quarantine_list, name="quarantine"),
     path("quarantine/<int:inbound_id>/", views.quarantine_detail, name="quarantine_detail"),
     path("email/messages/<int:message_id>/original/", views.original_email, name="original_email"),
+    path("email/preferences/<str:token>/", views.email_preferences, name="email_preferences"),
     path("dev/mailbox", views.dev_mailbox, name="dev_mailbox"),
     path("dev/mailbox/<int:captured_id>/", views.dev_mailbox_detail, name="dev_mailbox_detail"),
     path("dev/mailbox/<int:captured_id>/html", views.dev_mailbox_html, name="dev_mailbox_html"),

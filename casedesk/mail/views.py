@@ -14,13 +14,15 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casedesk.accounts.access import viewer_from_request
 from casedesk.accounts.models import Contact, User
-from casedesk.cases.models import Case, CaseContact
+from casedesk.cases.actions import do_set_email_preference
+from casedesk.cases.models import Case, CaseContact, EmailPreference
 from casedesk.lib.errors import ActionError
-from casedesk.mail import access, actions
+from casedesk.mail import access, actions, preferences
 from casedesk.mail.forms import DevReplyForm, QuarantineAcceptForm
 from casedesk.mail.models import CapturedEmail
 
@@ -223,3 +225,44 @@ def dev_mailbox_reply(request: HttpRequest, captured_id: int) -> HttpResponse:
         f"Reply sent over SMTP as {reply['From']}. It appears in the thread once the worker processes it.",
     )
     return redirect("mail:dev_mailbox")
+
+
+REFUSED_PREFERENCES_LINK = (
+    "This link does not work: it may have been cut short or changed on the way, or you are no "
+    "longer a contact on this case. Use the link in the latest email about the case, or ask the "
+    "agency to change your email settings."
+)
+
+
+@csrf_exempt  # RFC 8058 one-click POSTs come from mailbox providers, with no cookie or token
+@require_http_methods(["GET", "POST"])
+def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
+    """Choose how this case's email reaches you; no sign-in (the signed link is the authority).
+
+    GET shows the choices and changes nothing. POST ``preference=<choice>`` sets it; a POST
+    without one (``List-Unsubscribe=One-Click``) sets "none".
+    """
+    try:
+        row = preferences.case_contact_for_token(token)
+    except preferences.InvalidPreferencesLink:
+        return render(
+            request, "mail/email_preferences.html", {"refused": REFUSED_PREFERENCES_LINK}, status=400
+        )
+    error = ""
+    saved = False
+    if request.method == "POST":
+        choice = request.POST.get("preference", EmailPreference.NONE)
+        try:
+            do_set_email_preference(case_contact=row, preference=choice)
+        except ActionError as exc:
+            error = exc.message
+        else:
+            saved = True
+    context = {
+        "row": row,
+        "case": row.case,
+        "choices": EmailPreference.choices,
+        "saved": saved,
+        "error": error,
+    }
+    return render(request, "mail/email_preferences.html", context, status=400 if error else 200)

@@ -21,7 +21,12 @@ from casedesk.cases.access import (
     visible_documents,
     visible_messages,
 )
-from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
+from casedesk.cases.actions import (
+    do_delete_message,
+    do_edit_message,
+    do_post_message,
+    do_record_thread_viewed,
+)
 from casedesk.cases.forms import EditMessageForm, MessageForm
 from casedesk.cases.message_html import messages_html
 from casedesk.cases.models import Case, CaseStatus, Message
@@ -90,6 +95,7 @@ def messages_page(request: HttpRequest, case_id: int) -> HttpResponse:
         return render(request, "portal/thread/page.html", context, status=error.status if error else 200)
 
     if request.method != "POST":
+        do_record_thread_viewed(case=case, contact=contact)
         return page()
     form.is_valid()
     return answer_action(
@@ -128,6 +134,7 @@ def messages_feed(request: HttpRequest, case_id: int) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         after=parse_cursor(request.GET.get("after")),
     )
+    do_record_thread_viewed(case=case, contact=contact)  # a live page fetching new messages shows them
     # Plain HTML of the messages: no template, so no context processors either (asked on every
     # live event by every open page).
     response = HttpResponse(_messages_html(viewer, case, contact, window.messages))
