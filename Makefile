@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-VENDOR := casedesk/static/vendor/htmx.min.js
+VENDOR := casedesk/static/vendor/htmx.min.js tests/browser/vendor/axe.min.js
 export PYTHONDONTWRITEBYTECODE := 1
 # A real browser on a loaded 2-core machine can miss a timing window: a Playwright timeout gets one
 # more try (reported as a rerun in pytest's summary); any other failure fails at once.
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) vendor
 
 vendor: $(VENDOR)
-$(VENDOR):
+$(VENDOR) &:
 	scripts/fetch-vendor.sh
 
 demo: install
