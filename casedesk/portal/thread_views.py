@@ -21,7 +21,7 @@ from casedesk.cases.access import (
     visible_documents,
     visible_messages,
 )
-from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
+from casedesk.cases.actions import MAX_BODY_CHARS, do_delete_message, do_edit_message, do_post_message
 from casedesk.cases.forms import EditMessageForm, MessageForm
 from casedesk.cases.message_html import messages_html
 from casedesk.cases.models import Case, CaseStatus, Message
@@ -57,6 +57,7 @@ def _context(viewer: Viewer, case: Case, contact: Contact, **extra: Any) -> dict
         "message_url_template": reverse("portal:message_fragment", args=[case.pk, 0]),
         "post_url": reverse("portal:messages", args=[case.pk]),
         "max_bytes": settings.MAX_ATTACHMENT_BYTES,
+        "max_chars": MAX_BODY_CHARS,
         "draft_scope": f"client{contact.pk}",
         "closed_note": CLOSED_NOTE_CLIENT if case.status == CaseStatus.CLOSED else "",
         **extra,

@@ -33,7 +33,9 @@ WIDGET = "#casedesk-support-widget"
 def _busy_case(cast: Cast, settings: Any) -> None:
     """case_a with what the thread shows: a client's email, a note with a mention, a file."""
     settings.EMAIL_BACKEND = "casedesk.mail.devmailbox.DevMailboxBackend"
-    deliver(load_eml("gmail_reply.eml", carol_token=token_for(cast.carol, cast.case_a)), lambda: drain_tasks())
+    deliver(
+        load_eml("gmail_reply.eml", carol_token=token_for(cast.carol, cast.case_a)), lambda: drain_tasks()
+    )
     do_post_message(
         case=cast.case_a,
         body="@**Alice Owner** can you check the *Autumn* brief?",
@@ -149,5 +151,3 @@ def test_storefront_widget_and_support_pages_have_no_axe_violations(
     _visit(staff, f"{live_url}/support/console/", "platform console", report)
     print(f"{report.audits} axe audits")
     report.assert_clean()
-
-

@@ -68,6 +68,19 @@
     window.casedeskLive.on("case.status", function (p) { if (String(p.case) === caseId && status) { status.hidden = false; status.textContent = "This case was reopened."; } });
   }
 
+  // A link to one message (#m38, from a notification): scroll to it and highlight it.
+  function highlightTarget() {
+    var m = /^#m(\d+)$/.exec(location.hash);
+    var target = m && document.getElementById("m" + m[1]);
+    if (!target) return;
+    list.querySelectorAll(".msg-highlight").forEach(function (el) { el.classList.remove("msg-highlight"); });
+    target.classList.add("msg-highlight");
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    target.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
+  }
+  highlightTarget();
+  window.addEventListener("hashchange", highlightTarget);
+
   // Load earlier
   var earlier = document.getElementById("thread-earlier");
   if (earlier) earlier.addEventListener("click", function () {
@@ -147,6 +160,22 @@
     if (saved && !body.value) body.value = saved;
   } catch (e) {}
   body.addEventListener("input", function () { try { localStorage.setItem(draftKey, body.value); } catch (e) {} });
+
+  // The length limit is the server's: a counter shows as it nears, and the server's sentence
+  // refuses a longer message. Nothing is cut here (no maxlength), so cut text is never posted.
+  var maxChars = Number(form.dataset.maxChars || 0);
+  var counter = document.getElementById("composer-count");
+  function updateCount() {
+    if (!counter || !maxChars) return;
+    var n = body.value.length;
+    counter.hidden = n < maxChars * 0.9;
+    counter.classList.toggle("is-over", n > maxChars);
+    counter.textContent = n > maxChars
+      ? (n - maxChars).toLocaleString("en-GB") + " characters over the limit of " + maxChars.toLocaleString("en-GB") + "."
+      : (maxChars - n).toLocaleString("en-GB") + " characters left.";
+  }
+  body.addEventListener("input", updateCount);
+  updateCount();
   if (internal) {
     var sync = function () { form.classList.toggle("is-internal", internal.checked); };
     internal.addEventListener("change", sync); sync();
@@ -190,6 +219,7 @@
         return;
       }
       body.value = "";
+      updateCount();
       if (files) files.value = "";
       if (picker) picker.clear();
       try { localStorage.removeItem(draftKey); } catch (e2) {}
