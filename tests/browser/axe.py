@@ -63,7 +63,8 @@ def audit(page: Any, where: str, report: AxeReport, *, include_widget: bool = Tr
     page.wait_for_timeout(50)
     result = page.evaluate(
         """async (tags) => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'], preload: false});
+            const r = await axe.run(document, {
+              runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'], preload: false});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
               nodes: v.nodes.map(n => ({target: n.target, failureSummary: n.failureSummary}))}));
         }""",

@@ -36,8 +36,10 @@ COVERED_BY_LAUNCHER = """() => {
   for (const el of targets) {
     const r = el.getBoundingClientRect();
     if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
-    const overlap = r.left < launcher.right && r.right > launcher.left && r.top < launcher.bottom && r.bottom > launcher.top;
-    if (overlap) hits.push((el.id ? '#' + el.id : el.tagName.toLowerCase() + '.' + el.className) + ' "' + (el.innerText || '').slice(0, 20) + '"');
+    const overlap = r.left < launcher.right && r.right > launcher.left
+      && r.top < launcher.bottom && r.bottom > launcher.top;
+    const name = el.id ? '#' + el.id : el.tagName.toLowerCase() + '.' + el.className;
+    if (overlap) hits.push(name + ' "' + (el.innerText || '').slice(0, 20) + '"');
   }
   return hits;
 }"""
@@ -245,7 +247,10 @@ def test_support_chat_rough_edges(
     agent = browser.new_context(viewport=DESKTOP).new_page()
     sign_in(agent, live_url, cast.bob.email, PASSWORD)
     agent.goto(f"{live_url}/support/conversations/{conversation.pk}/")
-    at_bottom = "() => { const l = document.querySelector('.support-transcript'); return l.scrollHeight - l.scrollTop - l.clientHeight < 40; }"
+    at_bottom = (
+        "() => { const l = document.querySelector('.support-transcript');"
+        " return l.scrollHeight - l.scrollTop - l.clientHeight < 40; }"
+    )
     agent.wait_for_function(at_bottom, timeout=5_000)
     ConversationMessage.objects.create(conversation=conversation, kind="visitor", body="The newest detail")
     agent.locator(".support-line", has_text="The newest detail").wait_for(timeout=10_000)
