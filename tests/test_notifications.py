@@ -91,6 +91,6 @@ def test_client_reply_notifies_every_active_member_on_the_case_and_nobody_else(c
 def test_notification_excerpt_is_plain_text_without_markdown() -> None:
     from casedesk.lib.markdown import plain_excerpt
 
-    text = "Photos are in the folder *Autumn*, see **this** and [the brief](https://example.com) @**Bob Member**"
+    text = "Photos are in the folder *Autumn*, see **this** and [the brief](https://x.test) @**Bob Member**"
     assert plain_excerpt(text) == "Photos are in the folder Autumn, see this and the brief @Bob Member"
     assert plain_excerpt("Use <b>bold</b> & `code`") == "Use <b>bold</b> & code"
