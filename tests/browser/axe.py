@@ -59,8 +59,16 @@ def audit(page: Any, where: str, report: AxeReport, *, include_widget: bool = Tr
     """Run axe-core on the page as it is now (one theme, one width) and record its violations."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source())
-    # Let transitions finish, so colours are measured as they end up.
-    page.wait_for_timeout(50)
+    # Let animations (the widget opening, a new message's flash) end: colours are measured as
+    # they end up, not half-faded.
+    page.evaluate(
+        """() => {
+            const roots = [document, ...Array.from(document.querySelectorAll('*'), e => e.shadowRoot)
+              .filter(Boolean)];
+            const running = roots.flatMap(r => r.getAnimations()).map(a => a.finished.catch(() => null));
+            return Promise.race([Promise.all(running), new Promise(done => setTimeout(done, 3000))]);
+        }"""
+    )
     result = page.evaluate(
         """async (tags) => {
             const r = await axe.run(document, {
