@@ -119,7 +119,8 @@ def take(base: str) -> None:
         team_phone = browser.new_context(**phone).new_page()
         _sign_in(team_phone, base, "sam@northwind.example")
         _open_first_case(team_phone, base, "/cases/", "Autumn menu launch campaign")
-        team_phone.keyboard.press("End")
+        team_phone.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        team_phone.wait_for_timeout(200)
         _shot(team_phone, "thread-team-phone")
         browser.close()
 
@@ -143,6 +144,7 @@ def main() -> None:
             [str(ROOT / ".venv" / "bin" / "casedesk"), "run", "--port", str(port), "--no-smtpd"],
             env=env,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             _wait_up(base)
