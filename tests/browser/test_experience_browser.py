@@ -217,6 +217,9 @@ def test_support_chat_rough_edges(
     page.press(f"{WIDGET} >> #cd-input", "Enter")
     answer = page.locator(f"{WIDGET} >> li.msg.bot_answer")
     answer.wait_for(timeout=10_000)
+    # The answer is announced to screen readers from a region that is not redrawn.
+    announced = page.locator(f"{WIDGET} >> div.sr[aria-live=polite]")
+    assert announced.inner_text().startswith("Assistant: Invoices are sent on the first working day")
     # The widget writes dates as the app does: "1 Dec 2026, 21:55".
     assert DATE.match(answer.locator("time").inner_text())
     yes = page.locator(WIDGET).get_by_role("button", name="Yes", exact=True)
@@ -255,3 +258,24 @@ def test_support_chat_rough_edges(
     ConversationMessage.objects.create(conversation=conversation, kind="visitor", body="The newest detail")
     agent.locator(".support-line", has_text="The newest detail").wait_for(timeout=10_000)
     agent.wait_for_function(at_bottom, timeout=5_000)
+
+
+def test_new_messages_are_announced_through_a_polite_live_region(
+    cast: Cast, live_url: str, browser: Any
+) -> None:
+    carol = browser.new_context().new_page()
+    sign_in(carol, live_url, cast.carol_user.email, PASSWORD)
+    carol.goto(f"{live_url}/my-cases/{cast.case_a.pk}/messages")
+    carol.wait_for_function("document.documentElement.dataset.live === 'on'", timeout=10_000)
+    assert carol.get_attribute("#thread-announce", "aria-live") == "polite"
+    bob = browser.new_context().new_page()
+    sign_in(bob, live_url, cast.bob.email, PASSWORD)
+    bob.goto(f"{live_url}/cases/{cast.case_a.pk}/messages/")
+    bob.fill("#composer-body", "The **proofs** are ready for you.")
+    bob.click("#composer-send")
+    carol.wait_for_function(
+        "() => document.getElementById('thread-announce').textContent.includes('proofs')", timeout=15_000
+    )
+    assert (
+        carol.inner_text("#thread-announce") == "New message from Bob Member: The proofs are ready for you."
+    )

@@ -28,6 +28,17 @@
   }
   function nearBottom() { return window.innerHeight + window.scrollY >= document.body.scrollHeight - 200; }
 
+  // Screen readers hear new messages through a polite live region: who wrote, and how it begins.
+  var announcer = document.getElementById("thread-announce");
+  function announce(rows) {
+    if (!announcer || !rows.length) return;
+    var last = rows[rows.length - 1];
+    var who = last.querySelector(".msg-author"), text = last.querySelector(".msg-body");
+    var words = (text ? text.textContent : "").replace(/\s+/g, " ").trim().slice(0, 140);
+    announcer.textContent = (rows.length > 1 ? rows.length + " new messages. Latest from " : "New message from ") +
+      (who ? who.textContent.trim() : "someone") + ": " + words;
+  }
+
   var catchingUp = false, again = false;
   // Fetch everything after the newest message shown: after a live event, and after a reconnect.
   function catchUp() {
@@ -39,6 +50,7 @@
       .then(function (html) {
         var rows = parse(html);
         rows.forEach(function (a) { upsert(a, false); a.classList.add("msg-new"); });
+        announce(rows);
         if (rows.length && stick) rows[rows.length - 1].scrollIntoView({ block: "end" });
         if (rows.length >= 50) again = true;
       })

@@ -185,11 +185,14 @@
     els.error = el("div", { "class": "err", role: "alert" });
     els.composer.appendChild(label); els.composer.appendChild(els.input); els.composer.appendChild(els.count); els.composer.appendChild(els.error); els.composer.appendChild(row);
     els.composer.addEventListener("submit", function (e) { e.preventDefault(); send(); });
+    // The message list is redrawn on every change, so replies are announced from a region that stays.
+    els.announce = el("div", { "class": "sr", "aria-live": "polite" });
     els.panel.appendChild(header); els.panel.appendChild(els.body); els.panel.appendChild(els.composer);
     // Presence: "<agent> is typing…" above the composer; the visitor's own typing goes to the team.
     els.typing = el("p", { "class": "typing", role: "status", "aria-live": "polite", hidden: "" });
     els.panel.insertBefore(els.typing, els.composer);
     els.input.addEventListener("input", sendTyping);
+    els.panel.appendChild(els.announce);
     wrap.addEventListener("keydown", function (e) {
       if (!state.open) return;
       if (e.key === "Escape") toggle(false); else trapFocus(e);
@@ -338,16 +341,24 @@
     return li;
   }
 
+  function announce(messages) {
+    var replies = messages.filter(function (m) { return m.kind !== "visitor"; });
+    if (!replies.length || !els.announce) return;
+    var m = replies[replies.length - 1], text = el("div");
+    text.innerHTML = m.html; // sanitised on the server
+    els.announce.textContent = m.author + ": " + text.textContent.replace(/\s+/g, " ").trim().slice(0, 200);
+  }
+
   function showError(error) { if (els.error) els.error.textContent = error.message; }
 
   function apply(data, replace) {
     state.current = data.conversation;
+    var known = {}, fresh = [];
+    state.messages.forEach(function (m) { known[m.id] = true; });
+    data.messages.forEach(function (m) { if (!known[m.id]) fresh.push(m); });
     if (replace) state.messages = data.messages;
-    else {
-      var known = {};
-      state.messages.forEach(function (m) { known[m.id] = true; });
-      data.messages.forEach(function (m) { if (!known[m.id]) state.messages.push(m); });
-    }
+    else fresh.forEach(function (m) { state.messages.push(m); });
+    announce(fresh);
     state.lastId = lastIdOf(state.messages);
     var found = false;
     state.conversations.forEach(function (c, i) { if (c.id === data.conversation.id) { state.conversations[i] = data.conversation; found = true; } });
