@@ -279,3 +279,24 @@ def test_new_messages_are_announced_through_a_polite_live_region(
     assert (
         carol.inner_text("#thread-announce") == "New message from Bob Member: The proofs are ready for you."
     )
+
+
+def test_claiming_a_conversation_assigns_its_case(
+    cast: Cast, live_url: str, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casedesk.support import actions as support_actions
+
+    _help(cast, monkeypatch)
+    conversation = support_actions.do_start_conversation(agency=cast.agency_a, page_url=f"{live_url}/s/acme/")
+    support_actions.do_post_visitor_message(conversation=conversation, body="I need a person for my order")
+    support_actions.do_request_escalation(conversation=conversation)
+    drain_tasks()
+    conversation.refresh_from_db()
+    assert conversation.case is not None and not conversation.case.members.exists()
+    page = browser.new_context().new_page()
+    sign_in(page, live_url, cast.bob.email, PASSWORD)
+    page.goto(f"{live_url}/support/conversations/{conversation.pk}/")
+    page.get_by_role("button", name="Claim").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_url}/cases/{conversation.case.pk}/messages/")
+    assert "Assigned: Bob Member" in page.inner_text(".case-meta")
