@@ -300,3 +300,52 @@ def test_claiming_a_conversation_assigns_its_case(
     page.wait_for_load_state("networkidle")
     page.goto(f"{live_url}/cases/{conversation.case.pk}/messages/")
     assert "Assigned: Bob Member" in page.inner_text(".case-meta")
+
+
+def test_mention_and_attachment_by_keyboard_alone(cast: Cast, live_url: str, browser: Any) -> None:
+    page = browser.new_context().new_page()
+    sign_in(page, live_url, cast.bob.email, PASSWORD)
+    page.goto(f"{live_url}/cases/{cast.case_a.pk}/messages/")
+    for _ in range(2):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Skip to the reply box"
+    assert page.evaluate("document.activeElement.id") == "composer-body"
+    page.keyboard.type("Please look, @Al")
+    page.wait_for_selector(".mention-option")
+    page.keyboard.press("Enter")
+    assert page.input_value("#composer-body") == "Please look, @**Alice Owner** "
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "composer-files"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files([{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Notes"}])
+    page.keyboard.press("Tab")  # Internal only
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "composer-send"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("article.msg:has-text('Please look')")
+    message = Message.objects.get(body__startswith="Please look")
+    assert [d.name for d in message.documents.all()] == ["notes.txt"]
+
+
+def test_every_tab_stop_shows_where_focus_is(cast: Cast, live_url: str, browser: Any) -> None:
+    do_post_message(case=cast.case_a, body="A message to edit.", author_user=cast.bob)
+    page = browser.new_context().new_page()
+    sign_in(page, live_url, cast.bob.email, PASSWORD)
+    page.goto(f"{live_url}/cases/{cast.case_a.pk}/messages/")
+    page.locator(f"{WIDGET} >> button.launcher").wait_for()
+    seen = []
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => {
+              let el = document.activeElement;
+              while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+              if (el === document.body) return ['(past the last stop)', true];
+              const s = getComputedStyle(el);
+              const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
+              return [el.id || el.className || el.tagName, ring];
+            }"""
+        )
+        seen.append(focused)
+    assert [name for name, ring in seen if not ring] == [], seen
