@@ -343,7 +343,8 @@ def test_every_tab_stop_shows_where_focus_is(cast: Cast, live_url: str, browser:
               while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
               if (el === document.body) return ['(past the last stop)', true];
               const s = getComputedStyle(el);
-              const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
+              const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+              const ring = outline || s.boxShadow !== 'none';
               return [el.id || el.className || el.tagName, ring];
             }"""
         )
