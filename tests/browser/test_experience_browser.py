@@ -266,7 +266,7 @@ def test_new_messages_are_announced_through_a_polite_live_region(
     carol = browser.new_context().new_page()
     sign_in(carol, live_url, cast.carol_user.email, PASSWORD)
     carol.goto(f"{live_url}/my-cases/{cast.case_a.pk}/messages")
-    carol.wait_for_function("document.documentElement.dataset.live === 'on'", timeout=10_000)
+    carol.wait_for_function("() => document.documentElement.dataset.live === 'on'", timeout=10_000)
     assert carol.get_attribute("#thread-announce", "aria-live") == "polite"
     bob = browser.new_context().new_page()
     sign_in(bob, live_url, cast.bob.email, PASSWORD)
