@@ -78,6 +78,8 @@ def test_team_pages_have_no_axe_violations(cast: Cast, live_url: str, browser: A
     _visit(page, f"{live_url}/settings/", "settings: general", report)
     _visit(page, f"{live_url}/settings/profile/", "settings: profile", report)
     _visit(page, f"{live_url}/settings/team/", "settings: team", report)
+    _visit(page, f"{live_url}/settings/support-widget/", "settings: support widget", report)
+    _visit(page, f"{live_url}/settings/help-centre/", "settings: help centre", report)
     _visit(page, f"{live_url}/admin/jobs/failed/", "failed jobs", report)
     _visit(page, f"{live_url}/dev/mailbox", "dev mailbox", report)
     captured = CapturedEmail.objects.order_by("pk").first()
