@@ -4,13 +4,13 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-VENDOR := casedesk/static/vendor/htmx.min.js
+VENDOR := casedesk/static/vendor/htmx.min.js tests/browser/vendor/axe.min.js
 export PYTHONDONTWRITEBYTECODE := 1
 # A real browser on a loaded 2-core machine can miss a timing window: a Playwright timeout gets one
 # more try (reported as a rerun in pytest's summary); any other failure fails at once.
 BROWSER_RERUN := --reruns 1 --only-rerun TimeoutError
 
-.PHONY: demo test lint types unit unit-sqlite unit-postgres browser bench bench-digests prod-local install vendor clean fuzz
+.PHONY: demo test lint types unit unit-sqlite unit-postgres browser bench bench-digests prod-local install vendor clean fuzz screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "python3 -m venv failed; installing Debian's python3-venv" >&2; \
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) vendor
 
 vendor: $(VENDOR)
-$(VENDOR):
+$(VENDOR) &:
 	scripts/fetch-vendor.sh
 
 demo: install
@@ -54,6 +54,11 @@ fuzz: install
 	CASEDESK_FUZZ_EXAMPLES=$${CASEDESK_FUZZ_EXAMPLES:-150} CASEDESK_FUZZ_SEED=$${CASEDESK_FUZZ_SEED:-$$RANDOM} \
 		CASEDESK_FUZZ_REPORT=$${CASEDESK_FUZZ_REPORT:-var/fuzz-report.txt} \
 		$(BIN)/pytest -q -p no:randomly tests/test_api_schema_fuzz.py
+
+# PNGs of the main screens from the demo data (throwaway database) into docs/screenshots/.
+screenshots: install
+	scripts/ensure-chromium.sh
+	$(BIN)/python scripts/screenshots.py
 
 bench: install
 	$(BIN)/python -m bench.run

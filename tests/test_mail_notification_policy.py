@@ -42,6 +42,7 @@ def test_notification_email_bytes_match_django_default_policy(settings: Any, aut
         case_title=title,
         case_id=12,
         author_name=author,
+        author_organisation="Acme Agency",
         body_text="Hello",
         body_html="<p>Hello</p>",
         conversation_url="https://casedesk.example/c/12",

@@ -230,3 +230,15 @@ def test_a_contact_removed_and_added_back_gets_a_new_link_not_the_revoked_one(
     assert MagicLink.objects.usable().filter(token_hash=hash_token(token)).exists()
     old_token = first.rstrip("/").rsplit("/", 1)[-1]
     assert not MagicLink.objects.usable().filter(token_hash=hash_token(old_token)).exists()
+
+
+def test_a_clients_message_mailed_to_other_contacts_names_the_clients_company(
+    cast: Cast, run_tasks: Callable[[], int]
+) -> None:
+    do_post_message(case=cast.case_a, body="Looks good to us.", author_contact=cast.carol)
+    do_post_message(case=cast.case_a, body="Thanks Carol.", author_user=cast.bob)
+    run_tasks()
+    senders = [m.from_email for m in mail.outbox if m.to == ["erin@globex.test"]]
+    assert len(senders) == 2
+    assert any("Carol Client (Globex)" in f for f in senders)  # Carol is Globex's, not the agency's
+    assert any("Bob Member (Acme Agency)" in f for f in senders)

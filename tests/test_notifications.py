@@ -86,3 +86,11 @@ def test_client_reply_notifies_every_active_member_on_the_case_and_nobody_else(c
     assert sorted(n.user.email for n in rows) == sorted([cast.alice.email, cast.bob.email])
     assert all(n.agency_id == cast.agency_a.pk and n.case_id == cast.case_a.pk for n in rows)
     assert all(n.url.endswith(f"#m{message.pk}") for n in rows)
+
+
+def test_notification_excerpt_is_plain_text_without_markdown() -> None:
+    from casedesk.lib.markdown import plain_excerpt
+
+    text = "Photos are in the folder *Autumn*, see **this** and [the brief](https://x.test) @**Bob Member**"
+    assert plain_excerpt(text) == "Photos are in the folder Autumn, see this and the brief @Bob Member"
+    assert plain_excerpt("Use <b>bold</b> & `code`") == "Use <b>bold</b> & code"

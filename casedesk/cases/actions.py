@@ -78,6 +78,13 @@ def do_create_case(
     return case
 
 
+def do_assign_case_member(*, case: Case, user: User) -> None:
+    """Put ``user`` on the case's Assigned list (idempotent: already there is fine)."""
+    if user.pk is None:
+        raise ValueError("An unsaved user cannot be assigned.")
+    case.members.add(user)
+
+
 def do_add_contact_to_case(*, case: Case, contact: Contact) -> CaseContact:
     if contact.agency_id != case.agency_id:
         raise ValueError("The contact belongs to another agency.")

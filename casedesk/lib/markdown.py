@@ -83,7 +83,9 @@ def mentioned_names(text: str) -> list[str]:
 
 
 def plain_excerpt(text: str, length: int = 140) -> str:
-    """A one-line excerpt of a Markdown source for notifications and previews."""
-    flat = " ".join(MENTION_RE.sub(lambda m: "@" + m.group(1), text).split())
-    flat = html.unescape(flat)
+    """A one-line plain-text excerpt of a Markdown source for notifications and previews: the
+    text as a reader sees it, without Markdown marks (``*Autumn*`` reads "Autumn")."""
+    words = MENTION_RE.sub(lambda m: "@" + m.group(1), text)
+    words = nh3.clean(_md.render(words), tags=set())  # every tag dropped, the text kept
+    flat = html.unescape(" ".join(words.split()))
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"

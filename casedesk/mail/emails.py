@@ -71,6 +71,7 @@ def client_message(
     case_title: str,
     case_id: int,
     author_name: str,
+    author_organisation: str,
     body_text: str,
     body_html: str,
     conversation_url: str,
@@ -79,11 +80,12 @@ def client_message(
     uses_magic_link: bool,
     preferences_url: str = "",
 ) -> EmailMultiAlternatives:
+    """``author_organisation``: the client's company for a client's message, else the agency."""
     return _build(
         "client-message",
         to=to,
         message_id=message_id,
-        from_name=f"{author_name} ({agency_name})",
+        from_name=f"{author_name} ({author_organisation})",
         reply_to=reply_to,
         references=[thread_root_id(case_id)],
         unsubscribe_url=preferences_url,
@@ -162,6 +164,7 @@ def team_client_reply(
     case_title: str,
     case_id: int,
     author_name: str,
+    author_organisation: str,
     body_text: str,
     body_html: str,
     case_url: str,

@@ -231,6 +231,8 @@ def _message_fields(message: Message) -> dict[str, Any]:
         "case_title": case.title,
         "case_id": case.pk,
         "author_name": message.author_name,
+        # A client's message names the client's company; the team's, the agency.
+        "author_organisation": case.client.name if message.author_contact_id else case.agency.name,
         "body_text": message.body,
         "body_html": message.body_html,
         "attachments": _attachment_links(message),
@@ -351,7 +353,9 @@ def _message_for_mail(message_id: int) -> Message | None:
     shared_files = client_visible_attachments(OuterRef("pk"))
     # By primary key, so no ORDER BY/LIMIT of .first() to compile: at most one row comes back.
     rows = list(
-        Message.objects.select_related("case", "case__agency", "author_user", "author_contact")
+        Message.objects.select_related(
+            "case", "case__agency", "case__client", "author_user", "author_contact"
+        )
         .annotate(has_shared_files=Exists(shared_files))
         .filter(pk=message_id)
     )

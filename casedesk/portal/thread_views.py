@@ -22,6 +22,7 @@ from casedesk.cases.access import (
     visible_messages,
 )
 from casedesk.cases.actions import (
+    MAX_BODY_CHARS,
     do_delete_message,
     do_edit_message,
     do_post_message,
@@ -62,6 +63,7 @@ def _context(viewer: Viewer, case: Case, contact: Contact, **extra: Any) -> dict
         "message_url_template": reverse("portal:message_fragment", args=[case.pk, 0]),
         "post_url": reverse("portal:messages", args=[case.pk]),
         "max_bytes": settings.MAX_ATTACHMENT_BYTES,
+        "max_chars": MAX_BODY_CHARS,
         "draft_scope": f"client{contact.pk}",
         "closed_note": CLOSED_NOTE_CLIENT if case.status == CaseStatus.CLOSED else "",
         **extra,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from casedesk.accounts.access import is_active_team_member
 from casedesk.accounts.models import Agency, Contact, User
-from casedesk.cases.actions import clean_body, do_post_message
+from casedesk.cases.actions import clean_body, do_assign_case_member, do_post_message
 from casedesk.cases.models import MessageSource
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
@@ -144,6 +144,13 @@ def _reopen_locked(conversation: Conversation, *, by_team: bool) -> None:
     else:
         conversation.state = ConversationState.WAITING_FOR_HUMAN
     conversation.closed_at = None
+
+
+def _assign_case(conversation: Conversation, user: User) -> None:
+    """Whoever takes the chat is on its escalated case's Assigned list too (a case opened later
+    starts with the conversation's assignee: escalation passes it as a member)."""
+    if conversation.case_id is not None and conversation.case is not None:
+        do_assign_case_member(case=conversation.case, user=user)
 
 
 def _mirror_to_case(conversation: Conversation, body: str, author: User | None, who: str) -> None:
@@ -359,6 +366,7 @@ def do_claim(*, conversation: Conversation, user: User) -> Conversation:
     if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
         conversation.state = ConversationState.WITH_HUMAN
     conversation.save(update_fields=["assignee", "state", "updated_at"])
+    _assign_case(conversation, user)
     _published(conversation)
     return conversation
 
@@ -372,6 +380,7 @@ def do_assign(*, conversation: Conversation, assignee: User, by: User) -> Conver
     if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
         conversation.state = ConversationState.WITH_HUMAN
     conversation.save(update_fields=["assignee", "state", "updated_at"])
+    _assign_case(conversation, assignee)
     _published(conversation)
     return conversation
 

@@ -25,7 +25,7 @@ from casedesk.cases.access import (
     visible_documents,
     visible_messages,
 )
-from casedesk.cases.actions import do_delete_message, do_edit_message, do_post_message
+from casedesk.cases.actions import MAX_BODY_CHARS, do_delete_message, do_edit_message, do_post_message
 from casedesk.cases.forms import EditMessageForm, MessageForm
 from casedesk.cases.message_html import messages_html
 from casedesk.cases.models import Case, CaseStatus, Message
@@ -59,6 +59,7 @@ def thread_context(viewer: Viewer, case: Case, window: ThreadWindow, **extra: An
         "message_url_template": reverse("cases:message_fragment", args=[case.pk, 0]),
         "post_url": reverse("cases:messages", args=[case.pk]),
         "max_bytes": settings.MAX_ATTACHMENT_BYTES,
+        "max_chars": MAX_BODY_CHARS,
         "draft_scope": "team",
         "closed_note": CLOSED_NOTE_TEAM if case.status == CaseStatus.CLOSED else "",
         "window": window,

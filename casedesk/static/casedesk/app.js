@@ -4,6 +4,7 @@
  * that htmx or the live feed swap in later.
  *   <select data-autosubmit>        submits its form when the choice changes
  *   <input data-select-on-focus>    selects its text on focus (share links)
+ *   <button id="nav-toggle">        opens and closes the phone menu (aria-expanded follows)
  */
 (function () {
   "use strict";
@@ -16,5 +17,13 @@
   document.addEventListener("focusin", function (event) {
     var target = event.target;
     if (target instanceof HTMLInputElement && target.hasAttribute("data-select-on-focus")) target.select();
+  });
+  document.addEventListener("click", function (event) {
+    var toggle = event.target instanceof Element ? event.target.closest("#nav-toggle") : null;
+    if (!toggle) return;
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    var nav = toggle.closest(".sidebar");
+    if (nav) nav.classList.toggle("nav-open", open);
   });
 })();

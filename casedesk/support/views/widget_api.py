@@ -340,6 +340,7 @@ def bootstrap(call: WidgetCall) -> HttpResponse:
             "visitor": {"name": visitor.display_name, "known": visitor.is_known},
             "conversations": [conversation_summary(c) for c in conversations],
             "poll_seconds": POLL_SECONDS,
+            "max_message_chars": actions.MAX_MESSAGE_CHARS,
             "websocket_path": "/ws/support/widget/",
         }
     )
@@ -352,7 +353,8 @@ def conversations(call: WidgetCall) -> HttpResponse:
         rows = call.visitor.conversations.order_by("-updated_at")[:50]
         return JsonResponse({"conversations": [conversation_summary(c) for c in rows]})
     page_url = _string(call.data, "page_url")
-    body = _string(call.data, "body", actions.MAX_MESSAGE_CHARS + 1)
+    # Read well past the limit, so the refusal names the real length (never cut and posted).
+    body = _string(call.data, "body", 10 * actions.MAX_MESSAGE_CHARS)
     requesting = None
     if call.agency.is_platform:
         _visitor, requesting = _known_visitor(call)
@@ -386,7 +388,8 @@ def conversation_detail(call: WidgetCall, public_id: str) -> HttpResponse:
 def post_message(call: WidgetCall, public_id: str) -> HttpResponse:
     assert call.visitor is not None
     conversation = access_conversation_as_visitor(call.visitor, public_id)
-    body = _string(call.data, "body", actions.MAX_MESSAGE_CHARS + 1)
+    # Read well past the limit, so the refusal names the real length (never cut and posted).
+    body = _string(call.data, "body", 10 * actions.MAX_MESSAGE_CHARS)
     actions.do_post_visitor_message(
         conversation=conversation, body=body, page_url=_string(call.data, "page_url")
     )

@@ -64,8 +64,6 @@
     if (!el) return;
     el.textContent = String(n);
     el.classList.toggle("bell-zero", !n);
-    var bell = document.getElementById("bell");
-    if (bell) bell.setAttribute("aria-label", "Notifications: " + n + " unread");
   }
   window.casedeskLive.on("notifications.changed", function (p) { if (typeof p.unread === "number") setBell(p.unread); });
   window.casedeskLive.on("reconnected", function () {

@@ -28,6 +28,17 @@
   }
   function nearBottom() { return window.innerHeight + window.scrollY >= document.body.scrollHeight - 200; }
 
+  // Screen readers hear new messages through a polite live region: who wrote, and how it begins.
+  var announcer = document.getElementById("thread-announce");
+  function announce(rows) {
+    if (!announcer || !rows.length) return;
+    var last = rows[rows.length - 1];
+    var who = last.querySelector(".msg-author"), text = last.querySelector(".msg-body");
+    var words = (text ? text.textContent : "").replace(/\s+/g, " ").trim().slice(0, 140);
+    announcer.textContent = (rows.length > 1 ? rows.length + " new messages. Latest from " : "New message from ") +
+      (who ? who.textContent.trim() : "someone") + ": " + words;
+  }
+
   var catchingUp = false, again = false;
   // Fetch everything after the newest message shown: after a live event, and after a reconnect.
   function catchUp() {
@@ -39,6 +50,7 @@
       .then(function (html) {
         var rows = parse(html);
         rows.forEach(function (a) { upsert(a, false); a.classList.add("msg-new"); });
+        announce(rows);
         if (rows.length && stick) rows[rows.length - 1].scrollIntoView({ block: "end" });
         if (rows.length >= 50) again = true;
       })
@@ -67,6 +79,19 @@
     window.casedeskLive.on("reconnected", function () { if (status) status.hidden = true; });
     window.casedeskLive.on("case.status", function (p) { if (String(p.case) === caseId && status) { status.hidden = false; status.textContent = "This case was reopened."; } });
   }
+
+  // A link to one message (#m38, from a notification): scroll to it and highlight it.
+  function highlightTarget() {
+    var m = /^#m(\d+)$/.exec(location.hash);
+    var target = m && document.getElementById("m" + m[1]);
+    if (!target) return;
+    list.querySelectorAll(".msg-highlight").forEach(function (el) { el.classList.remove("msg-highlight"); });
+    target.classList.add("msg-highlight");
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    target.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
+  }
+  highlightTarget();
+  window.addEventListener("hashchange", highlightTarget);
 
   // Load earlier
   var earlier = document.getElementById("thread-earlier");
@@ -147,6 +172,22 @@
     if (saved && !body.value) body.value = saved;
   } catch (e) {}
   body.addEventListener("input", function () { try { localStorage.setItem(draftKey, body.value); } catch (e) {} });
+
+  // The length limit is the server's: a counter shows as it nears, and the server's sentence
+  // refuses a longer message. Nothing is cut here (no maxlength), so cut text is never posted.
+  var maxChars = Number(form.dataset.maxChars || 0);
+  var counter = document.getElementById("composer-count");
+  function updateCount() {
+    if (!counter || !maxChars) return;
+    var n = body.value.length;
+    counter.hidden = n < maxChars * 0.9;
+    counter.classList.toggle("is-over", n > maxChars);
+    counter.textContent = n > maxChars
+      ? (n - maxChars).toLocaleString("en-GB") + " characters over the limit of " + maxChars.toLocaleString("en-GB") + "."
+      : (maxChars - n).toLocaleString("en-GB") + " characters left.";
+  }
+  body.addEventListener("input", updateCount);
+  updateCount();
   if (internal) {
     var sync = function () { form.classList.toggle("is-internal", internal.checked); };
     internal.addEventListener("change", sync); sync();
@@ -190,6 +231,7 @@
         return;
       }
       body.value = "";
+      updateCount();
       if (files) files.value = "";
       if (picker) picker.clear();
       try { localStorage.removeItem(draftKey); } catch (e2) {}

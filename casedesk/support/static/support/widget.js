@@ -26,6 +26,15 @@
     open: false, socket: null, socketOpen: false, pollTimer: null, retry: 0, busy: false
   };
 
+  // The product's one date format, as the app's pages write it: "1 Dec 2026, 21:55".
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function formatDate(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return "";
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getDate() + " " + MONTHS[d.getMonth()] + " " + d.getFullYear() + ", " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
   function loadToken() { try { return localStorage.getItem(storageKey); } catch (e) { return null; } }
   function saveToken(t) { try { localStorage.setItem(storageKey, t); } catch (e) { /* private mode */ } }
 
@@ -79,7 +88,7 @@
   var CSS = [
     ":host{all:initial}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}",
-    ".wrap{--bg:#fff;--ink:#111827;--soft:#6b7280;--line:#e5e7eb;--bubble:#f3f4f6;color:var(--ink);font-size:15px;line-height:1.45}",
+    ".wrap{--bg:#fff;--ink:#111827;--soft:#5f6673;--line:#e5e7eb;--bubble:#f3f4f6;color:var(--ink);font-size:15px;line-height:1.45}",
     "@media (prefers-color-scheme:dark){.wrap{--bg:#111827;--ink:#f3f4f6;--soft:#9ca3af;--line:#374151;--bubble:#1f2937}}",
     ".launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;background:var(--brand);color:#fff;box-shadow:0 4px 14px rgb(0 0 0/.25);cursor:pointer;display:flex;align-items:center;justify-content:center}",
     ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid color-mix(in srgb,var(--brand) 60%,white);outline-offset:2px}",
@@ -100,9 +109,9 @@
     ".msgs{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:8px}",
     ".msg{max-width:85%;padding:8px 11px;border-radius:12px;background:var(--bubble);word-wrap:break-word}",
     ".msg p{margin:0 0 6px}.msg p:last-child{margin:0}",
-    ".msg .who{display:block;font-size:11px;color:var(--soft);margin-bottom:2px}",
+    ".msg .who{display:block;font-size:12px;color:var(--soft);margin-bottom:2px}",
     ".msg.visitor{align-self:flex-end;background:var(--brand);color:#fff}",
-    ".msg.visitor .who{color:rgb(255 255 255/.8)}",
+    ".msg.visitor .who{color:#fff}",
     ".msg.agent{border:1px solid var(--brand)}",
     ".msg.system,.msg.bot_notice{align-self:center;background:transparent;border:1px dashed var(--line);color:var(--soft);font-size:13px}",
     ".msg a{color:inherit}",
@@ -112,10 +121,17 @@
     ".composer textarea{width:100%;resize:none;min-height:44px;max-height:120px;border:1px solid var(--line);border-radius:8px;padding:8px;font-size:15px;background:var(--bg);color:var(--ink)}",
     ".row{display:flex;gap:6px;justify-content:space-between;align-items:center}",
     ".err{color:#b91c1c;font-size:13px;min-height:1em}",
-    "@media (prefers-color-scheme:dark){.err{color:#fca5a5}}",
     ".typing{margin:0;padding:2px 14px;font-size:13px;font-style:italic;color:var(--soft)}",
+    ".count{font-size:13px;color:var(--soft)}.count.over{color:#b91c1c;font-weight:600}.count[hidden]{display:none}",
+    ".fb button:disabled{opacity:.6;cursor:default}",
+    "@media (prefers-reduced-motion:no-preference){.panel{animation:cd-in .16s ease-out}}",
+    "@keyframes cd-in{from{opacity:0;transform:translateY(8px)}}",
+    "@media (prefers-color-scheme:dark){.err,.count.over{color:#fca5a5}}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
   ].join("\n");
+
+  var ICON_CHAT = '<svg viewBox="0 0 24 24" aria-hidden="true" data-icon="chat"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  var ICON_CLOSE = '<svg viewBox="0 0 24 24" aria-hidden="true" data-icon="close"><path d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z"/></svg>';
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -140,7 +156,7 @@
     var name = state.info.agency.name;
 
     els.launcher = el("button", { "class": "launcher", type: "button", "aria-label": "Chat with " + name, "aria-expanded": "false", "aria-controls": "cd-panel" });
-    els.launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+    els.launcher.innerHTML = ICON_CHAT;
     els.launcher.addEventListener("click", function () { toggle(!state.open); });
 
     els.panel = el("section", { "class": "panel", id: "cd-panel", role: "dialog", "aria-label": "Chat with " + name, hidden: "" });
@@ -154,7 +170,10 @@
     els.body = el("div", { "class": "body" });
     els.composer = el("form", { "class": "composer" });
     var label = el("label", { "for": "cd-input", "class": "sr" }, "Your message");
-    els.input = el("textarea", { id: "cd-input", rows: "2", placeholder: "Ask a question…", maxlength: "4000" });
+    // No maxlength: cut text is never sent. A counter shows near the limit; the server refuses past it.
+    els.input = el("textarea", { id: "cd-input", rows: "2", placeholder: "Ask a question…", "aria-describedby": "cd-count" });
+    els.count = el("div", { id: "cd-count", "class": "count", "aria-live": "polite", hidden: "" });
+    els.input.addEventListener("input", updateCount);
     els.input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); }
     });
@@ -164,16 +183,45 @@
     els.send = el("button", { type: "submit", "class": "primary" }, "Send");
     row.appendChild(els.human); row.appendChild(els.send);
     els.error = el("div", { "class": "err", role: "alert" });
-    els.composer.appendChild(label); els.composer.appendChild(els.input); els.composer.appendChild(els.error); els.composer.appendChild(row);
+    els.composer.appendChild(label); els.composer.appendChild(els.input); els.composer.appendChild(els.count); els.composer.appendChild(els.error); els.composer.appendChild(row);
     els.composer.addEventListener("submit", function (e) { e.preventDefault(); send(); });
+    // The message list is redrawn on every change, so replies are announced from a region that stays.
+    els.announce = el("div", { "class": "sr", "aria-live": "polite" });
     els.panel.appendChild(header); els.panel.appendChild(els.body); els.panel.appendChild(els.composer);
     // Presence: "<agent> is typing…" above the composer; the visitor's own typing goes to the team.
     els.typing = el("p", { "class": "typing", role: "status", "aria-live": "polite", hidden: "" });
     els.panel.insertBefore(els.typing, els.composer);
     els.input.addEventListener("input", sendTyping);
-    els.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") toggle(false); });
+    els.panel.appendChild(els.announce);
+    wrap.addEventListener("keydown", function (e) {
+      if (!state.open) return;
+      if (e.key === "Escape") toggle(false); else trapFocus(e);
+    });
     wrap.appendChild(els.panel);
     wrap.appendChild(els.launcher);
+  }
+
+  function updateCount() {
+    var max = state.info.max_message_chars || 4000, n = els.input.value.length;
+    els.count.hidden = n < max * 0.9;
+    els.count.classList.toggle("over", n > max);
+    els.count.textContent = n > max
+      ? (n - max).toLocaleString("en-GB") + " characters over the limit of " + max.toLocaleString("en-GB") + "."
+      : (max - n).toLocaleString("en-GB") + " characters left.";
+  }
+
+  // While open, Tab and Shift+Tab stay inside the chat; Escape closes it and focus goes back.
+  function trapFocus(e) {
+    if (e.key !== "Tab") return;
+    var nodes = Array.prototype.filter.call(
+      els.panel.querySelectorAll("button, textarea, a[href], input, select, [tabindex]:not([tabindex='-1'])"),
+      function (n) { return !n.disabled && !n.hidden && n.getClientRects().length; }
+    );
+    if (els.launcher.getClientRects().length) nodes.push(els.launcher);
+    if (!nodes.length) return;
+    var first = nodes[0], last = nodes[nodes.length - 1], active = root.activeElement;
+    if (e.shiftKey && (active === first || nodes.indexOf(active) < 0)) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && (active === last || nodes.indexOf(active) < 0)) { e.preventDefault(); first.focus(); }
   }
 
   function toggle(open) {
@@ -181,6 +229,8 @@
     els.panel.hidden = !open;
     els.launcher.setAttribute("aria-expanded", String(open));
     els.launcher.classList.toggle("is-open", open);
+    els.launcher.innerHTML = open ? ICON_CLOSE : ICON_CHAT;
+    els.launcher.setAttribute("aria-label", open ? "Close chat" : "Chat with " + state.info.agency.name);
     if (open) {
       if (state.current) renderConversation(); else if (state.conversations.length) showList(); else newConversation();
       setTimeout(function () { (state.current || !state.conversations.length ? els.input : els.body.querySelector("button") || els.input).focus(); }, 0);
@@ -204,7 +254,7 @@
     state.conversations.forEach(function (c) {
       var li = el("li");
       var b = el("button", { type: "button" }, c.subject);
-      var sub = el("span", { "class": "sub" }, c.state_label + " · " + new Date(c.updated_at).toLocaleString());
+      var sub = el("span", { "class": "sub" }, c.state_label + " · " + formatDate(c.updated_at));
       b.appendChild(sub);
       b.addEventListener("click", function () { openConversation(c.id); });
       li.appendChild(b); list.appendChild(li);
@@ -260,7 +310,12 @@
 
   function renderMessage(m) {
     var li = el("li", { "class": "msg " + m.kind, "data-kind": m.kind, "data-id": String(m.id) });
-    li.appendChild(el("span", { "class": "who" }, m.author));
+    var who = el("span", { "class": "who" }, m.author);
+    if (m.created_at) {
+      who.appendChild(document.createTextNode(" · "));
+      who.appendChild(el("time", { datetime: m.created_at }, formatDate(m.created_at)));
+    }
+    li.appendChild(who);
     var body = el("div");
     body.innerHTML = m.html; // sanitised on the server (nh3 / escaped)
     li.appendChild(body);
@@ -276,6 +331,8 @@
       fb.appendChild(el("span", null, "Did that answer your question?"));
       var yes = el("button", { type: "button", "class": "ghost" }, "Yes");
       var no = el("button", { type: "button", "class": "ghost" }, "No, talk to a person");
+      // After the handover (or once answered) the question is moot: the buttons stay, disabled.
+      if (!state.current || state.current.state !== "bot") { yes.disabled = true; no.disabled = true; }
       yes.addEventListener("click", function () { feedback(m.id, true); });
       no.addEventListener("click", function () { feedback(m.id, false); });
       fb.appendChild(yes); fb.appendChild(no);
@@ -284,16 +341,24 @@
     return li;
   }
 
+  function announce(messages) {
+    var replies = messages.filter(function (m) { return m.kind !== "visitor"; });
+    if (!replies.length || !els.announce) return;
+    var m = replies[replies.length - 1], text = el("div");
+    text.innerHTML = m.html; // sanitised on the server
+    els.announce.textContent = m.author + ": " + text.textContent.replace(/\s+/g, " ").trim().slice(0, 200);
+  }
+
   function showError(error) { if (els.error) els.error.textContent = error.message; }
 
   function apply(data, replace) {
     state.current = data.conversation;
+    var known = {}, fresh = [];
+    state.messages.forEach(function (m) { known[m.id] = true; });
+    data.messages.forEach(function (m) { if (!known[m.id]) fresh.push(m); });
     if (replace) state.messages = data.messages;
-    else {
-      var known = {};
-      state.messages.forEach(function (m) { known[m.id] = true; });
-      data.messages.forEach(function (m) { if (!known[m.id]) state.messages.push(m); });
-    }
+    else fresh.forEach(function (m) { state.messages.push(m); });
+    announce(fresh);
     state.lastId = lastIdOf(state.messages);
     var found = false;
     state.conversations.forEach(function (c, i) { if (c.id === data.conversation.id) { state.conversations[i] = data.conversation; found = true; } });
@@ -310,13 +375,15 @@
       : call("POST", "/conversations", { body: text, page_url: location.href });
     request.then(function (data) {
       els.input.value = "";
+      updateCount();
       apply(data, !state.current || data.conversation.id !== state.current.id);
     }).catch(showError).then(function () { state.busy = false; els.send.disabled = false; els.input.focus(); });
   }
 
   function askHuman() {
     if (!state.current) return;
-    call("POST", "/conversations/" + state.current.id + "/escalate?after=" + state.lastId).then(function (data) { apply(data, false); }).catch(showError);
+    call("POST", "/conversations/" + state.current.id + "/escalate?after=" + state.lastId)
+      .then(function (data) { apply(data, false); els.input.focus(); }).catch(showError);
   }
 
   function feedback(id, helpful) {
