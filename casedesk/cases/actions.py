@@ -93,6 +93,19 @@ def do_remove_contact_from_case(*, case: Case, contact: Contact) -> None:
 
 
 @transaction.atomic
+def do_assign_case(*, case: Case, user: User, instead_of: User | None = None) -> Case:
+    """Make ``user`` one of the case's assignees (``members``), replacing ``instead_of`` if given.
+
+    Idempotent; the case must belong to an agency the user is on (the caller checks that).
+    """
+    if instead_of is not None and instead_of.pk != user.pk:
+        case.members.remove(instead_of)
+    case.members.add(user)
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    return case
+
+
+@transaction.atomic
 def do_set_case_status(*, case: Case, status: str) -> Case:
     if status not in CaseStatus.values:
         raise ValueError(f"Unknown status {status!r}.")
@@ -357,12 +370,14 @@ def do_post_message(
     internal_only: bool = False,
     files: Sequence[File] = (),
     source: str = MessageSource.WEB,
+    author_label: str = "",
 ) -> Message:
     """Post a message to a case thread. The one write path for every channel.
 
     Validates everything before writing, so a refused message leaves nothing behind; raises
     ActionError with a sentence for the author (empty, too long, file too large or empty).
-    Clients (``author_contact`` set) can never post internal messages.
+    Clients (``author_contact`` set) can never post internal messages. ``author_label`` names
+    an author who is neither a user nor a contact (a support-chat visitor); ignored otherwise.
 
     Closed cases: a client reply reopens the case (and a waiting case becomes open again), as
     people expect from a help desk; the team may still post to a closed case, which stays
@@ -394,6 +409,7 @@ def do_post_message(
             body_html=render_markdown(text, hard_breaks=source == MessageSource.EMAIL),
             internal_only=internal_only,
             source=source,
+            author_label="" if (author_user or author_contact) else author_label.strip()[:150],
         )
         documents = [
             _store_document(

@@ -93,6 +93,9 @@ class Message(models.Model):
     body_html = models.TextField(blank=True)
     internal_only = models.BooleanField(default=False)
     source = models.CharField(max_length=20, choices=MessageSource.choices, default=MessageSource.WEB)
+    # Who wrote it when the author is neither a user nor a contact: a support-chat visitor's
+    # follow-up mirrored into the escalated case ("Ana Lima", "ana@example.com", "Visitor 1a2b3c4d").
+    author_label = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -124,7 +127,7 @@ class Message(models.Model):
             return self.author_user.name or self.author_user.email
         if self.author_contact is not None:
             return self.author_contact.name
-        return "casedesk"
+        return self.author_label or "casedesk"
 
 
 class MessageRevision(models.Model):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from casedesk.accounts.access import is_active_team_member
 from casedesk.accounts.models import Agency, Contact, User
-from casedesk.cases.actions import clean_body, do_post_message
+from casedesk.cases.actions import clean_body, do_assign_case, do_post_message
 from casedesk.cases.models import MessageSource
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
@@ -147,11 +147,30 @@ def _reopen_locked(conversation: Conversation, *, by_team: bool) -> None:
 
 
 def _mirror_to_case(conversation: Conversation, body: str, author: User | None, who: str) -> None:
-    """Keep the escalated case's thread in step with the chat (client-visible lines only)."""
+    """Keep the escalated case's thread in step with the chat (client-visible lines only).
+
+    A visitor's line is signed with the visitor's name (or email, or "Visitor 1a2b…"), never
+    "casedesk": the case message carries it as ``author_label``.
+    """
     if conversation.case_id is None or conversation.case is None:
         return
-    text = body if author is not None else f"**{who}** (support chat): {body}"
-    do_post_message(case=conversation.case, body=text, author_user=author, source=MessageSource.SUPPORT_CHAT)
+    do_post_message(
+        case=conversation.case,
+        body=body,
+        author_user=author,
+        author_label="" if author is not None else f"{who} (support chat)",
+        source=MessageSource.SUPPORT_CHAT,
+    )
+
+
+def _assign_case_locked(conversation: Conversation, user: User, previous_id: int | None) -> None:
+    """The person who owns the conversation also owns its escalated case."""
+    if conversation.case_id is None or conversation.case is None:
+        return
+    previous = None
+    if previous_id is not None and previous_id != user.pk:
+        previous = User.objects.filter(pk=previous_id).first()
+    do_assign_case(case=conversation.case, user=user, instead_of=previous)
 
 
 @transaction.atomic
@@ -355,6 +374,7 @@ def do_claim(*, conversation: Conversation, user: User) -> Conversation:
             "Ask them, or use Assign to move it to yourself.",
             code="claimed",
         )
+    _assign_case_locked(conversation, user, conversation.assignee_id)
     conversation.assignee = user
     if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
         conversation.state = ConversationState.WITH_HUMAN
@@ -368,6 +388,7 @@ def do_assign(*, conversation: Conversation, assignee: User, by: User) -> Conver
     conversation = _lock(conversation)
     _check_team(conversation, by)
     _check_team(conversation, assignee)
+    _assign_case_locked(conversation, assignee, conversation.assignee_id)
     conversation.assignee = assignee
     if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
         conversation.state = ConversationState.WITH_HUMAN
@@ -387,6 +408,7 @@ def do_reply_as_agent(*, conversation: Conversation, user: User, body: str) -> C
         _reopen_locked(conversation, by_team=True)
     conversation.state = ConversationState.WITH_HUMAN
     if conversation.assignee_id is None:
+        _assign_case_locked(conversation, user, None)
         conversation.assignee = user
     if conversation.first_human_reply_at is None:
         conversation.first_human_reply_at = now
