@@ -12,6 +12,8 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -34,6 +36,7 @@ from casedesk.support.models import (
     Visitor,
     WidgetSettings,
 )
+from casedesk.support.visitor_email import schedule_visitor_reply_email
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -291,7 +294,13 @@ def _escalate_locked(conversation: Conversation, reason: str, detail: str = "") 
         return None
     conversation.state = ConversationState.ESCALATING
     conversation.escalated_at = now
-    conversation.save(update_fields=["state", "escalated_at", "updated_at"])
+    fields = ["state", "escalated_at", "updated_at"]
+    visitor = conversation.visitor
+    if not conversation.answer_email and visitor.is_known and visitor.email:
+        # A verified identity (or a signed-in person) needs no question: the answer goes there.
+        conversation.answer_email = visitor.email
+        fields.append("answer_email")
+    conversation.save(update_fields=fields)
     # The visitor is told a person will answer in the same transaction that records the
     # escalation and enqueues its task: either all three exist, or none does.
     notice = _add(conversation, MessageKind.BOT_NOTICE, _handoff_notice(conversation, reason))
@@ -416,6 +425,7 @@ def do_reply_as_agent(*, conversation: Conversation, user: User, body: str) -> C
     conversation.save()
     message = _add(conversation, MessageKind.AGENT, text, author_user=user, created_at=now)
     _mirror_to_case(conversation, text, user, user.get_short_name())
+    schedule_visitor_reply_email(message, conversation)
     _published(conversation)
     return message
 
@@ -454,4 +464,48 @@ def do_reopen(*, conversation: Conversation, by: User | None = None) -> Conversa
     _reopen_locked(conversation, by_team=by is not None)
     conversation.save(update_fields=["state", "closed_at", "updated_at"])
     _published(conversation)
+    return conversation
+
+
+# --- the answer finds the visitor (issue 16) --------------------------------------------------
+
+
+@transaction.atomic
+def do_set_answer_email(*, conversation: Conversation, email: str) -> Conversation:
+    """The address a person's unseen reply is emailed to; empty clears it. Setting a new address
+    resubscribes (the visitor asked for it); the old address's unsubscribe link stops working."""
+    address = (email or "").strip()
+    if address:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ActionError(
+                f"“{address[:80]}” does not look like an email address. Check it, or leave the field empty.",
+                code="bad_email",
+                field="email",
+            ) from None
+        if len(address) > 254:
+            raise ActionError("This email address is too long; use one under 254 characters.", field="email")
+    conversation = _lock(conversation)
+    conversation.answer_email = address
+    conversation.answer_email_unsubscribed_at = None
+    conversation.save(update_fields=["answer_email", "answer_email_unsubscribed_at", "updated_at"])
+    return conversation
+
+
+@transaction.atomic
+def do_mark_seen(*, conversation: Conversation, up_to_message_id: int) -> int:
+    """The widget was open and showed every line up to this id. Returns how many lines changed."""
+    return ConversationMessage.objects.filter(
+        conversation=conversation, pk__lte=up_to_message_id, seen_at__isnull=True
+    ).update(seen_at=timezone.now())
+
+
+@transaction.atomic
+def do_unsubscribe_answer_email(*, conversation: Conversation) -> Conversation:
+    """One-click unsubscribe: no more "a person answered" emails for this conversation."""
+    conversation = _lock(conversation)
+    if conversation.answer_email_unsubscribed_at is None:
+        conversation.answer_email_unsubscribed_at = timezone.now()
+        conversation.save(update_fields=["answer_email_unsubscribed_at", "updated_at"])
     return conversation

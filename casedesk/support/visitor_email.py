@@ -1,0 +1,176 @@
+"""The answer finds the visitor: a person's reply the visitor has not seen goes out by email.
+
+``do_reply_as_agent`` enqueues ``send_visitor_reply_email`` (ids only) in the reply's own
+transaction, to run ``WidgetSettings.unseen_reply_email_minutes`` later (default 3). When it
+runs it sends nothing if the widget already showed the reply (``ConversationMessage.seen_at``,
+reported by the widget), if the conversation has no address, or if the visitor unsubscribed.
+
+Idempotency: ``VisitorReplyEmail`` is unique per (reply, visitor) and is written in the
+transaction that sends, under the reply row's lock; a retry, a duplicate delivery or a replay
+from Admin → Failed Jobs finds it and sends nothing. As for every email here, a worker dying
+between the SMTP server's acceptance and the COMMIT sends it again, with the same Message-ID.
+
+The email shows the conversation's latest lines. A conversation has no internal lines by
+construction (internal notes live on the escalated case, which this module never reads).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from casedesk.jobs import durable_task
+from casedesk.jobs.faults import fault_point
+from casedesk.mail import addresses, emails
+from casedesk.support.models import (
+    Conversation,
+    ConversationMessage,
+    MessageKind,
+    VisitorReplyEmail,
+    WidgetSettings,
+)
+
+TASK_KIND = "support.visitor_reply_email"
+LATEST_LINES = 6
+_UNSUBSCRIBE_SALT = "casedesk.support.answer_email.unsubscribe"
+
+
+def unsubscribe_token(conversation: Conversation) -> str:
+    """Signed (SECRET_KEY) and bound to the address, so a later address needs a new link."""
+    return signing.dumps([conversation.pk, conversation.answer_email.lower()], salt=_UNSUBSCRIBE_SALT)
+
+
+def conversation_for_unsubscribe_token(token: str) -> Conversation | None:
+    """The conversation an unsubscribe link names; None for a forged, garbled or stale link."""
+    try:
+        conversation_id, address = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None or conversation.answer_email.lower() != str(address):
+        return None
+    return conversation
+
+
+def unsubscribe_url(conversation: Conversation) -> str:
+    return settings.SITE_URL + reverse(
+        "support:answer_email_unsubscribe", args=[unsubscribe_token(conversation)]
+    )
+
+
+def conversation_url(conversation: Conversation) -> str:
+    """Back to the page the visitor chatted on; the widget there keeps the history."""
+    base = conversation.page_url or f"{settings.SITE_URL}/s/{conversation.agency.slug}/"
+    return f"{base.split('#', 1)[0]}#casedesk-chat"
+
+
+def delay_for(conversation: Conversation) -> timedelta:
+    minutes = (
+        WidgetSettings.objects.filter(agency_id=conversation.agency_id)
+        .values_list("unseen_reply_email_minutes", flat=True)
+        .first()
+    )
+    return timedelta(minutes=3 if minutes is None else minutes)
+
+
+def schedule_visitor_reply_email(message: ConversationMessage, conversation: Conversation) -> None:
+    """Called inside the reply's transaction: the email task commits or rolls back with it."""
+    if not conversation.answer_email or conversation.answer_email_unsubscribed_at is not None:
+        return
+    send_visitor_reply_email.using(run_after=timezone.now() + delay_for(conversation)).enqueue(message.pk)
+
+
+def _message_id(args: Any, kwargs: Any) -> int | None:
+    raw = args[0] if isinstance(args, list | tuple) and args else (kwargs or {}).get("message_id")
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def describe_visitor_reply_email(args: Any, kwargs: Any) -> dict[str, Any]:
+    """For Admin → Failed Jobs: the tenant and a link to the conversation."""
+    message_id = _message_id(args, kwargs)
+    message = (
+        ConversationMessage.objects.select_related("conversation__visitor").filter(pk=message_id).first()
+        if message_id is not None
+        else None
+    )
+    if message is None:
+        return {
+            "tenant_id": None,
+            "label": f"Email a support reply to the visitor (message {message_id})",
+            "url": "",
+        }
+    conversation = message.conversation
+    return {
+        "tenant_id": conversation.agency_id,
+        "label": f"Email the answer to {conversation.visitor.display_name} (support chat #{conversation.pk})"[
+            :200
+        ],
+        "url": reverse("support:conversation", args=[conversation.pk]),
+    }
+
+
+def _lines(conversation: Conversation) -> list[emails.ChatLine]:
+    rows = list(
+        ConversationMessage.objects.filter(conversation=conversation)
+        .exclude(kind=MessageKind.SYSTEM)
+        .select_related("author_user")
+        .order_by("-id")[:LATEST_LINES]
+    )
+    return [
+        emails.ChatLine(
+            author=row.author_label,
+            text=row.body,
+            when=timezone.localtime(row.created_at).strftime("%-d %b %Y, %H:%M"),
+        )
+        for row in reversed(rows)
+    ]
+
+
+@durable_task(kind=TASK_KIND, queue="mail", max_attempts=8, describe=describe_visitor_reply_email)
+def send_visitor_reply_email(message_id: int) -> bool:
+    """Email one unseen reply to the visitor, once. Returns whether an email went out."""
+    with transaction.atomic():
+        message = (
+            ConversationMessage.objects.select_for_update(of=("self",))
+            .select_related("conversation__agency", "conversation__visitor", "author_user")
+            .filter(pk=message_id, kind=MessageKind.AGENT)
+            .first()
+        )
+        if message is None or message.seen_at is not None:
+            return False
+        conversation = message.conversation
+        if not conversation.answer_email or conversation.answer_email_unsubscribed_at is not None:
+            return False
+        if VisitorReplyEmail.objects.filter(message=message, visitor_id=conversation.visitor_id).exists():
+            return False
+        key = f"visitor_reply:{message.pk}:{conversation.visitor_id}"
+        rfc_message_id = addresses.message_id(key)
+        VisitorReplyEmail.objects.create(
+            message=message,
+            visitor_id=conversation.visitor_id,
+            to_address=conversation.answer_email,
+            rfc_message_id=rfc_message_id,
+        )
+        agency_name = "casedesk support" if conversation.agency.is_platform else conversation.agency.name
+        email = emails.visitor_reply(
+            to=conversation.answer_email,
+            message_id=rfc_message_id,
+            agency_name=agency_name,
+            author_name=message.author_label,
+            subject=conversation.subject or "your question",
+            lines=_lines(conversation),
+            conversation_url=conversation_url(conversation),
+            unsubscribe_url=unsubscribe_url(conversation),
+        )
+        fault_point("visitor_email.before_send", str(message_id))
+        email.send()
+    return True
