@@ -62,7 +62,7 @@ def test_an_unseen_reply_is_emailed_once_with_the_latest_lines_and_one_click_uns
     sent = mail.outbox[0]
     assert sent.to == ["ana@example.com"]
     assert "answered" in sent.subject
-    text = str(sent.body) + str(sent.alternatives[0][0])
+    text = str(sent.body) + str(getattr(sent, "alternatives")[0][0])  # noqa: B009
     assert "Your parcel left today." in text and "human please, my order is late" in text
     assert CANARY not in text + str(sent.extra_headers)
     assert "#casedesk-chat" in text
