@@ -167,3 +167,86 @@ class FailingBackend:
 
     def send_messages(self, messages: Any) -> int:
         raise OSError("SMTP server is down")
+
+
+def _reply_email(to: str, sender: str, text: str, message_id: str = "<r1@example.com>") -> bytes:
+    return (
+        f"From: Ana <{sender}>\r\nTo: {to}\r\nSubject: Re: answered\r\nMessage-ID: {message_id}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{text}\r\n\r\nOn Tue, someone wrote:\r\n> Your parcel left today.\r\n"
+    ).encode()
+
+
+def _emailed(cast: Cast, run_tasks: Callable[..., int]) -> tuple[Widget, str, Conversation, Any]:
+    widget = Widget("acme")
+    public_id, conversation = _handover(widget, run_tasks)
+    widget.post(f"/conversations/{public_id}/answer-email", {"email": "ana@example.com"})
+    actions.do_reply_as_agent(conversation=conversation, user=cast.bob, body="Your parcel left today.")
+    mail.outbox.clear()
+    run_tasks(include_delayed=True)
+    assert len(mail.outbox) == 1
+    return widget, public_id, conversation, mail.outbox[0]
+
+
+def test_replying_to_the_email_lands_in_the_chat_and_the_case_through_the_inbound_pipeline(
+    cast: Cast, run_tasks: Callable[..., int]
+) -> None:
+    from casedesk.cases.models import Message, MessageSource
+    from casedesk.mail.inbound import receive_email
+    from casedesk.mail.models import InboundEmail, InboundStatus
+
+    widget, public_id, conversation, sent = _emailed(cast, run_tasks)
+    assert sent.reply_to and sent.reply_to[0].startswith("reply+")
+    row = receive_email(
+        _reply_email(sent.reply_to[0], "ana@example.com", "Thanks, it arrived!"), source="import"
+    )
+    mail.outbox.clear()
+    run_tasks()
+    row.refresh_from_db()
+    assert row.status == InboundStatus.POSTED
+    posted = Message.objects.get(case=conversation.case, source=MessageSource.EMAIL)
+    assert posted.body == "Thanks, it arrived!"  # reply parsing dropped the quote
+    assert posted.author_name == conversation.visitor.display_name
+    lines = widget.get(f"/conversations/{public_id}").json()["messages"]
+    assert lines[-1]["kind"] == "visitor" and "Thanks, it arrived!" in lines[-1]["html"]
+    # The visitor is a quiet contact: the team's messages on the case are not mailed to them twice.
+    assert [m.to for m in mail.outbox if "ana@example.com" in m.to] == []
+    # The same email again is a duplicate; a forged sender is quarantined, never posted.
+    receive_email(_reply_email(sent.reply_to[0], "ana@example.com", "Thanks, it arrived!"), source="import")
+    forged = receive_email(
+        _reply_email(sent.reply_to[0], "mallory@example.com", "Send it to me", "<r2@example.com>"),
+        source="import",
+    )
+    run_tasks()
+    forged.refresh_from_db()
+    assert forged.status == InboundStatus.QUARANTINED
+    assert InboundEmail.objects.filter(status=InboundStatus.DUPLICATE).count() == 1
+    texts = [m["html"] for m in widget.get(f"/conversations/{public_id}").json()["messages"]]
+    assert sum("Thanks, it arrived!" in t for t in texts) == 1
+    assert not any("Send it to me" in t for t in texts)
+
+
+def test_our_own_email_coming_back_is_not_posted(cast: Cast, run_tasks: Callable[..., int]) -> None:
+    from casedesk.mail.inbound import receive_email
+    from casedesk.mail.models import InboundStatus
+
+    _widget, _public_id, _conversation, sent = _emailed(cast, run_tasks)
+    looped = receive_email(sent.message().as_bytes(), source="import")
+    run_tasks()
+    looped.refresh_from_db()
+    assert looped.status not in (InboundStatus.POSTED, InboundStatus.RECEIVED)
+
+
+def test_an_address_of_another_contact_is_never_borrowed(cast: Cast, run_tasks: Callable[..., int]) -> None:
+    widget = Widget("acme")
+    public_id, conversation = _handover(widget, run_tasks)
+    carol = cast.carol_user.email
+    widget.post(f"/conversations/{public_id}/answer-email", {"email": carol})
+    actions.do_reply_as_agent(conversation=conversation, user=cast.bob, body="Hello")
+    mail.outbox.clear()
+    run_tasks(include_delayed=True)
+    (sent,) = mail.outbox
+    assert sent.reply_to == []
+    assert "replies to this email are not read" in str(sent.body)
+    assert conversation.case is not None
+    assert not conversation.case.contacts.exists()

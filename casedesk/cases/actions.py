@@ -76,10 +76,12 @@ def do_create_case(
     return case
 
 
-def do_add_contact_to_case(*, case: Case, contact: Contact) -> CaseContact:
+def do_add_contact_to_case(*, case: Case, contact: Contact, email_notifications: bool = True) -> CaseContact:
     if contact.agency_id != case.agency_id:
         raise ValueError("The contact belongs to another agency.")
-    row, _ = CaseContact.objects.get_or_create(case=case, contact=contact)
+    row, _ = CaseContact.objects.get_or_create(
+        case=case, contact=contact, defaults={"email_notifications": email_notifications}
+    )
     return row
 
 

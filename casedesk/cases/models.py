@@ -60,6 +60,9 @@ class CaseContact(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_contacts")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="case_contacts")
+    # False for a support-chat visitor on their escalated case: the support app emails them a
+    # person's unseen replies itself, so the per-message client notification would be a second email.
+    email_notifications = models.BooleanField(default=True)
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -115,6 +115,7 @@ def visitor_reply(
     lines: list[ChatLine],
     conversation_url: str,
     unsubscribe_url: str,
+    reply_to: str | None,
 ) -> EmailMultiAlternatives:
     """A person answered in the support chat and the visitor has not seen it (issue 16).
 
@@ -126,6 +127,7 @@ def visitor_reply(
         to=to,
         message_id=message_id,
         from_name=f"{author_name} ({agency_name})",
+        reply_to=reply_to,
         extra_headers={
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -137,6 +139,7 @@ def visitor_reply(
             "lines": lines,
             "conversation_url": conversation_url,
             "unsubscribe_url": unsubscribe_url,
+            "can_reply": bool(reply_to),
         },
     )
 

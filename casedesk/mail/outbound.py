@@ -361,7 +361,11 @@ def _client_emails(message: Message, contact_ids: list[int] | None) -> list[_Out
     function existed); a contact no longer on the case gets nothing either way.
     """
     case = message.case
-    rows = CaseContact.objects.filter(case=case).select_related("contact__user").order_by("pk")
+    rows = (
+        CaseContact.objects.filter(case=case, email_notifications=True)
+        .select_related("contact__user")
+        .order_by("pk")
+    )
     if message.author_contact_id is not None:
         rows = rows.exclude(contact_id=message.author_contact_id)
     if contact_ids is not None:

@@ -509,3 +509,25 @@ def do_unsubscribe_answer_email(*, conversation: Conversation) -> Conversation:
         conversation.answer_email_unsubscribed_at = timezone.now()
         conversation.save(update_fields=["answer_email_unsubscribed_at", "updated_at"])
     return conversation
+
+
+@transaction.atomic
+def do_record_visitor_email_reply(*, conversation: Conversation, body: str) -> ConversationMessage:
+    """The visitor answered by email; the inbound pipeline already posted it to the escalated case.
+
+    Adds the line to the chat only (never mirrored back to the case), reopening a closed
+    conversation to the queue. Never refuses: an empty or overlong email is still recorded,
+    shortened to the chat's limit, because the case already holds it in full.
+    """
+    conversation = _lock(conversation)
+    if conversation.state == ConversationState.CLOSED:
+        _reopen_locked(conversation, by_team=False)
+    text = clean_body(body) or "(This email had no text.)"
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[: MAX_MESSAGE_CHARS - 40].rstrip() + "\n\n(Shortened; the case has the full email.)"
+    now = timezone.now()
+    line = _add(conversation, MessageKind.VISITOR, text, created_at=now)
+    conversation.last_visitor_message_at = now
+    conversation.save()
+    _published(conversation)
+    return line

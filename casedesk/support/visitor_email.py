@@ -12,6 +12,16 @@ between the SMTP server's acceptance and the COMMIT sends it again, with the sam
 
 The email shows the conversation's latest lines. A conversation has no internal lines by
 construction (internal notes live on the escalated case, which this module never reads).
+
+Replying to the email goes through the one inbound pipeline of case replies: the Reply-To is
+an ordinary reply address (``reply+<token>@``) of the visitor's Contact on the escalated case,
+so token routing, the sender check (From must be that address), quarantine, loop protection
+and reply parsing are the ones every case reply gets. The visitor's Contact is created in the
+"Support chat visitors" client the first time, and sits on the case with
+``email_notifications=False`` (this module is their email channel). The posted case message
+comes back to the conversation through ``support/subscribers.py`` (``MessagePosted``).
+An address that already belongs to another contact of the agency is never taken over by an
+unverified visitor: that email carries no reply address and says to answer in the chat.
 """
 
 from __future__ import annotations
@@ -25,13 +35,18 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from casedesk.accounts.models import Contact
+from casedesk.cases.actions import do_add_contact_to_case
+from casedesk.cases.models import CaseContact
 from casedesk.jobs import durable_task
 from casedesk.jobs.faults import fault_point
 from casedesk.mail import addresses, emails
+from casedesk.mail.tokens import issue_reply_token
 from casedesk.support.models import (
     Conversation,
     ConversationMessage,
     MessageKind,
+    Visitor,
     VisitorReplyEmail,
     WidgetSettings,
 )
@@ -118,6 +133,33 @@ def describe_visitor_reply_email(args: Any, kwargs: Any) -> dict[str, Any]:
     }
 
 
+def reply_address_for(conversation: Conversation) -> str | None:
+    """The visitor's reply address on the escalated case (issuing Contact and token once), or None."""
+    case = conversation.case
+    address = conversation.answer_email
+    if case is None or not address:
+        return None
+    visitor = Visitor.objects.select_for_update().select_related("contact").get(pk=conversation.visitor_id)
+    contact = visitor.contact
+    if contact is None:
+        if Contact.objects.filter(agency_id=conversation.agency_id, email__iexact=address).exists():
+            return None  # someone else's address in this agency: never borrow their identity
+        contact = Contact.objects.create(
+            agency_id=conversation.agency_id,
+            client_id=case.client_id,
+            name=visitor.display_name[:150],
+            email=address,
+        )
+        Visitor.objects.filter(pk=visitor.pk).update(contact=contact)
+    elif contact.email.lower() != address.lower():
+        return None
+    if contact.agency_id != case.agency_id:
+        return None
+    if not CaseContact.objects.filter(case=case, contact=contact).exists():
+        do_add_contact_to_case(case=case, contact=contact, email_notifications=False)
+    return issue_reply_token(contact=contact, case=case).address
+
+
 def _lines(conversation: Conversation) -> list[emails.ChatLine]:
     rows = list(
         ConversationMessage.objects.filter(conversation=conversation)
@@ -141,7 +183,9 @@ def send_visitor_reply_email(message_id: int) -> bool:
     with transaction.atomic():
         message = (
             ConversationMessage.objects.select_for_update(of=("self",))
-            .select_related("conversation__agency", "conversation__visitor", "author_user")
+            .select_related(
+                "conversation__agency", "conversation__visitor", "conversation__case", "author_user"
+            )
             .filter(pk=message_id, kind=MessageKind.AGENT)
             .first()
         )
@@ -162,6 +206,7 @@ def send_visitor_reply_email(message_id: int) -> bool:
         )
         agency_name = "casedesk support" if conversation.agency.is_platform else conversation.agency.name
         email = emails.visitor_reply(
+            reply_to=reply_address_for(conversation),
             to=conversation.answer_email,
             message_id=rfc_message_id,
             agency_name=agency_name,
