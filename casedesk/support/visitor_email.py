@@ -52,6 +52,7 @@ from casedesk.support.models import (
 )
 
 TASK_KIND = "support.visitor_reply_email"
+VISITOR_REPLY_HEADER = "X-Casedesk-Visitor-Reply"  # the reply's id: the chaos run counts emails by it
 LATEST_LINES = 6
 _UNSUBSCRIBE_SALT = "casedesk.support.answer_email.unsubscribe"
 
@@ -216,6 +217,8 @@ def send_visitor_reply_email(message_id: int) -> bool:
             conversation_url=conversation_url(conversation),
             unsubscribe_url=unsubscribe_url(conversation),
         )
-        fault_point("visitor_email.before_send", str(message_id))
+        email.extra_headers[VISITOR_REPLY_HEADER] = str(message.pk)
+        fault_point("visitor_email.before_send", str(conversation.pk))
         email.send()
+        fault_point("visitor_email.after_send", str(conversation.pk))
     return True
