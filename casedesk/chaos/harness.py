@@ -96,7 +96,6 @@ class RealEscalation(EscalationPath):
     def setup(self, count: int, seed: int) -> list[int]:
         from casedesk.accounts.models import Agency, Membership, Role, User
         from casedesk.support.actions import do_start_conversation
-
         from casedesk.support.models import WidgetSettings
 
         agency = Agency.objects.create(name="Chaos Agency", slug=f"chaos-{seed}")
