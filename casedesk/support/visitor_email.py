@@ -140,7 +140,11 @@ def reply_address_for(conversation: Conversation) -> str | None:
     address = conversation.answer_email
     if case is None or not address:
         return None
-    visitor = Visitor.objects.select_for_update().select_related("contact").get(pk=conversation.visitor_id)
+    visitor = (
+        Visitor.objects.select_for_update(of=("self",))
+        .select_related("contact")
+        .get(pk=conversation.visitor_id)
+    )
     contact = visitor.contact
     if contact is None:
         if Contact.objects.filter(agency_id=conversation.agency_id, email__iexact=address).exists():
@@ -184,9 +188,7 @@ def send_visitor_reply_email(message_id: int) -> bool:
     with transaction.atomic():
         message = (
             ConversationMessage.objects.select_for_update(of=("self",))
-            .select_related(
-                "conversation__agency", "conversation__visitor", "conversation__case", "author_user"
-            )
+            .select_related("conversation__agency", "conversation__visitor", "author_user")
             .filter(pk=message_id, kind=MessageKind.AGENT)
             .first()
         )
