@@ -35,7 +35,6 @@ def _build(
     from_name: str,
     reply_to: str | None = None,
     references: list[str] | None = None,
-    extra_headers: dict[str, str] | None = None,
 ) -> EmailMultiAlternatives:
     headers = {
         "Message-ID": message_id,
@@ -44,8 +43,6 @@ def _build(
         "X-Auto-Response-Suppress": "All",
         LOOP_HEADER: kind,
     }
-    if extra_headers:
-        headers.update(extra_headers)
     if references:
         headers["In-Reply-To"] = references[-1]
         headers["References"] = " ".join(references)
@@ -94,52 +91,6 @@ def client_message(
             "conversation_url": conversation_url,
             "attachments": attachments,
             "uses_magic_link": uses_magic_link,
-        },
-    )
-
-
-@dataclass(frozen=True)
-class ChatLine:
-    author: str
-    text: str
-    when: str
-
-
-def visitor_reply(
-    *,
-    to: str,
-    message_id: str,
-    agency_name: str,
-    author_name: str,
-    subject: str,
-    lines: list[ChatLine],
-    conversation_url: str,
-    unsubscribe_url: str,
-    reply_to: str | None,
-) -> EmailMultiAlternatives:
-    """A person answered in the support chat and the visitor has not seen it (issue 16).
-
-    One-click unsubscribe (RFC 8058): ``List-Unsubscribe`` with the signed URL and
-    ``List-Unsubscribe-Post``, so mail clients can POST to it without the visitor signing in.
-    """
-    return _build(
-        "visitor-reply",
-        to=to,
-        message_id=message_id,
-        from_name=f"{author_name} ({agency_name})",
-        reply_to=reply_to,
-        extra_headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-        context={
-            "agency_name": agency_name,
-            "author_name": author_name,
-            "subject": subject,
-            "lines": lines,
-            "conversation_url": conversation_url,
-            "unsubscribe_url": unsubscribe_url,
-            "can_reply": bool(reply_to),
         },
     )
 

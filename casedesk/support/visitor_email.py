@@ -26,11 +26,13 @@ unverified visitor: that email carries no reply address and says to answer in th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -40,7 +42,9 @@ from casedesk.cases.actions import do_add_contact_to_case
 from casedesk.cases.models import CaseContact
 from casedesk.jobs import durable_task
 from casedesk.jobs.faults import fault_point
-from casedesk.mail import addresses, emails
+from casedesk.lib.emails import build_email, from_address
+from casedesk.mail import addresses
+from casedesk.mail.emails import LOOP_HEADER
 from casedesk.mail.tokens import issue_reply_token
 from casedesk.support.models import (
     Conversation,
@@ -55,6 +59,57 @@ TASK_KIND = "support.visitor_reply_email"
 VISITOR_REPLY_HEADER = "X-Casedesk-Visitor-Reply"  # the reply's id: the chaos run counts emails by it
 LATEST_LINES = 6
 _UNSUBSCRIBE_SALT = "casedesk.support.answer_email.unsubscribe"
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    author: str
+    text: str
+    when: str
+
+
+def visitor_reply_email(
+    *,
+    to: str,
+    message_id: str,
+    agency_name: str,
+    author_name: str,
+    subject: str,
+    lines: list[ChatLine],
+    conversation_url: str,
+    unsubscribe_url: str,
+    reply_to: str | None,
+) -> EmailMultiAlternatives:
+    """The "a person answered you" email (template triplet ``support/emails/visitor-reply-*``).
+
+    One-click unsubscribe (RFC 8058): ``List-Unsubscribe`` with the signed URL and
+    ``List-Unsubscribe-Post``, so mail clients can POST to it without the visitor signing in.
+    """
+    return build_email(
+        "support/emails/visitor-reply",
+        to=[to],
+        from_email=from_address(f"{author_name} ({agency_name})"),
+        reply_to=reply_to,
+        context={
+            "site_url": settings.SITE_URL,
+            "agency_name": agency_name,
+            "author_name": author_name,
+            "subject": subject,
+            "lines": lines,
+            "conversation_url": conversation_url,
+            "unsubscribe_url": unsubscribe_url,
+            "can_reply": bool(reply_to),
+        },
+        headers={
+            "Message-ID": message_id,
+            # RFC 3834: autoresponders stay quiet; our own mail coming back is recognised.
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+            LOOP_HEADER: "visitor-reply",
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
 
 
 def unsubscribe_token(conversation: Conversation) -> str:
@@ -165,7 +220,7 @@ def reply_address_for(conversation: Conversation) -> str | None:
     return issue_reply_token(contact=contact, case=case).address
 
 
-def _lines(conversation: Conversation) -> list[emails.ChatLine]:
+def _lines(conversation: Conversation) -> list[ChatLine]:
     rows = list(
         ConversationMessage.objects.filter(conversation=conversation)
         .exclude(kind=MessageKind.SYSTEM)
@@ -173,7 +228,7 @@ def _lines(conversation: Conversation) -> list[emails.ChatLine]:
         .order_by("-id")[:LATEST_LINES]
     )
     return [
-        emails.ChatLine(
+        ChatLine(
             author=row.author_label,
             text=row.body,
             when=timezone.localtime(row.created_at).strftime("%-d %b %Y, %H:%M"),
@@ -208,7 +263,7 @@ def send_visitor_reply_email(message_id: int) -> bool:
             rfc_message_id=rfc_message_id,
         )
         agency_name = "casedesk support" if conversation.agency.is_platform else conversation.agency.name
-        email = emails.visitor_reply(
+        email = visitor_reply_email(
             reply_to=reply_address_for(conversation),
             to=conversation.answer_email,
             message_id=rfc_message_id,
