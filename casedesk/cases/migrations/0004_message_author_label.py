@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_conversations'),
+        ('cases', '0003_message_seen'),
     ]
 
     operations = [

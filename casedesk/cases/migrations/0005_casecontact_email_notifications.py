@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_message_author_label'),
+        ('cases', '0004_message_author_label'),
     ]
 
     operations = [
