@@ -15,7 +15,11 @@ import casedesk
 ROOT = Path(casedesk.__file__).resolve().parent
 # Email bodies are rendered for mail clients, which need inline styles; no browser page shows
 # them without the dev mailbox's sandboxed frame, which has a policy of its own.
-EMAIL_DIRS = ("mail/templates/mail/", "accounts/templates/accounts/emails/")
+EMAIL_DIRS = (
+    "mail/templates/mail/",
+    "accounts/templates/accounts/emails/",
+    "support/templates/support/emails/",  # email HTML needs inline styles; never a page
+)
 EMAIL_PAGES_OK = ("dev_mailbox", "quarantine", "original_email")
 
 INLINE_HANDLER = re.compile(r"""[\s"'](on[a-z]+)\s*=""", re.IGNORECASE)

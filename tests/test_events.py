@@ -108,7 +108,11 @@ def _kinds(event_type: type) -> list[tuple[str, bool]]:
 
 def test_email_handlers_run_in_the_transaction_and_live_ones_after_commit() -> None:
     """The durability rule, as wired at startup: mail must not be lost, live is a courtesy."""
-    assert _kinds(MessagePosted) == [("casedesk.mail.subscribers.on_message_posted", False)]
+    assert _kinds(MessagePosted) == [
+        ("casedesk.mail.subscribers.on_message_posted", False),
+        # A visitor's email reply posted to their case joins the chat in the same transaction.
+        ("casedesk.support.subscribers.on_message_posted", False),
+    ]
     assert _kinds(MentionNotified) == [("casedesk.mail.subscribers.on_mention_notified", False)]
     assert _kinds(ContactLeftCase) == [("casedesk.mail.subscribers.on_contact_left_case", False)]
     assert _kinds(FreshMagicLinkIssued) == [("casedesk.mail.subscribers.on_fresh_magic_link_issued", False)]

@@ -116,3 +116,53 @@ def test_team_member_who_escalated_to_the_platform_never_sees_platform_internal_
     assert all(CANARY not in text for text in collected)
     with pytest.raises(Http404):
         access_case(viewer_for_user(cast.bob), conversation.case.pk)
+
+
+@pytest.mark.usefixtures("triage_stub")
+def test_the_visitor_answer_email_carries_no_internal_note_and_no_other_tenants_lines(
+    cast: Cast, run_tasks: Callable[..., int]
+) -> None:
+    from django.core import mail
+
+    from casedesk.support.actions import (
+        do_post_visitor_message,
+        do_reply_as_agent,
+        do_set_answer_email,
+        do_start_conversation,
+    )
+
+    for agency in (cast.agency_a, cast.agency_b):
+        agency.support_widget_for_customers = True
+        agency.save()
+    ours = do_start_conversation(agency=cast.agency_a, page_url=f"{SITE}/s/acme/")
+    do_post_visitor_message(conversation=ours, body="human please: where is my order?")
+    theirs = do_start_conversation(agency=cast.agency_b, page_url=f"{SITE}/s/bravo/")
+    do_post_visitor_message(conversation=theirs, body=f"human please: {CANARY} bravo secret")
+    run_tasks()
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.case is not None and theirs.case is not None
+    do_post_message(
+        case=ours.case, body=f"Internal: {CANARY} refund abuse?", author_user=cast.bob, internal_only=True
+    )
+    do_post_message(
+        case=ours.case,
+        body="internal file",
+        author_user=cast.bob,
+        internal_only=True,
+        files=[ContentFile(CANARY.encode(), name=f"{CANARY}.txt")],
+    )
+    for conversation, author, address in (
+        (ours, cast.bob, "sam@example.com"),
+        (theirs, cast.dave, "uma@example.com"),
+    ):
+        do_set_answer_email(conversation=conversation, email=address)
+        do_reply_as_agent(conversation=conversation, user=author, body="Checking now.")
+    mail.outbox.clear()
+    run_tasks(include_delayed=True)
+    to_ours = [m for m in mail.outbox if m.to == ["sam@example.com"]]
+    assert len(to_ours) == 1  # the channel works ...
+    sent = to_ours[0]
+    text = sent.message().as_string()
+    assert "where is my order?" in text
+    assert CANARY not in text, "the canary leaked into the visitor's answer email"

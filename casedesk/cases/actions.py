@@ -78,17 +78,12 @@ def do_create_case(
     return case
 
 
-def do_assign_case_member(*, case: Case, user: User) -> None:
-    """Put ``user`` on the case's Assigned list (idempotent: already there is fine)."""
-    if user.pk is None:
-        raise ValueError("An unsaved user cannot be assigned.")
-    case.members.add(user)
-
-
-def do_add_contact_to_case(*, case: Case, contact: Contact) -> CaseContact:
+def do_add_contact_to_case(*, case: Case, contact: Contact, email_notifications: bool = True) -> CaseContact:
     if contact.agency_id != case.agency_id:
         raise ValueError("The contact belongs to another agency.")
-    row, _ = CaseContact.objects.get_or_create(case=case, contact=contact)
+    row, _ = CaseContact.objects.get_or_create(
+        case=case, contact=contact, defaults={"email_notifications": email_notifications}
+    )
     return row
 
 
@@ -123,6 +118,19 @@ def do_record_thread_viewed(*, case: Case, contact: Contact) -> None:
     CaseContact.objects.filter(case=case, contact=contact).exclude(
         last_viewed_at__gt=now - timedelta(seconds=1)
     ).update(last_viewed_at=now)
+
+
+@transaction.atomic
+def do_assign_case(*, case: Case, user: User, instead_of: User | None = None) -> Case:
+    """Make ``user`` one of the case's assignees (``members``), replacing ``instead_of`` if given.
+
+    Idempotent; the case must belong to an agency the user is on (the caller checks that).
+    """
+    if instead_of is not None and instead_of.pk != user.pk:
+        case.members.remove(instead_of)
+    case.members.add(user)
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    return case
 
 
 @transaction.atomic
@@ -390,12 +398,14 @@ def do_post_message(
     internal_only: bool = False,
     files: Sequence[File] = (),
     source: str = MessageSource.WEB,
+    author_label: str = "",
 ) -> Message:
     """Post a message to a case thread. The one write path for every channel.
 
     Validates everything before writing, so a refused message leaves nothing behind; raises
     ActionError with a sentence for the author (empty, too long, file too large or empty).
-    Clients (``author_contact`` set) can never post internal messages.
+    Clients (``author_contact`` set) can never post internal messages. ``author_label`` names
+    an author who is neither a user nor a contact (a support-chat visitor); ignored otherwise.
 
     Closed cases: a client reply reopens the case (and a waiting case becomes open again), as
     people expect from a help desk; the team may still post to a closed case, which stays
@@ -427,6 +437,7 @@ def do_post_message(
             body_html=render_markdown(text, hard_breaks=source == MessageSource.EMAIL),
             internal_only=internal_only,
             source=source,
+            author_label="" if (author_user or author_contact) else author_label.strip()[:150],
         )
         documents = [
             _store_document(

@@ -74,6 +74,9 @@ class CaseContact(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_contacts")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="case_contacts")
+    # False for a support-chat visitor on their escalated case: the support app emails them a
+    # person's unseen replies itself, so the per-message client notification would be a second email.
+    email_notifications = models.BooleanField(default=True)
     added_at = models.DateTimeField(auto_now_add=True)
     email_preference = models.CharField(
         max_length=10, choices=EmailPreference.choices, default=EmailPreference.DIGEST
@@ -119,6 +122,9 @@ class Message(models.Model):
     body_html = models.TextField(blank=True)
     internal_only = models.BooleanField(default=False)
     source = models.CharField(max_length=20, choices=MessageSource.choices, default=MessageSource.WEB)
+    # Who wrote it when the author is neither a user nor a contact: a support-chat visitor's
+    # follow-up mirrored into the escalated case ("Ana Lima", "ana@example.com", "Visitor 1a2b3c4d").
+    author_label = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -150,7 +156,7 @@ class Message(models.Model):
             return self.author_user.name or self.author_user.email
         if self.author_contact is not None:
             return self.author_contact.name
-        return "casedesk"
+        return self.author_label or "casedesk"
 
 
 class MessageRevision(models.Model):

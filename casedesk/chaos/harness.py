@@ -71,6 +71,10 @@ class EscalationPath:
         """conversation id → case id (None when it has no case yet)."""
         raise NotImplementedError
 
+    def visitor_replies(self) -> dict[int, int]:
+        """Agent reply id → conversation id, for the replies the visitor should get by email."""
+        return {}
+
     def support_chat_cases(self) -> int:
         from casedesk.cases.models import Case, CaseSource
 
@@ -84,6 +88,7 @@ class RealEscalation(EscalationPath):
     email_header = "X-Casedesk-Conversation"
 
     def __init__(self) -> None:
+        self.owner: Any = None
         from casedesk.support.escalation import escalate_conversation
 
         self.task = escalate_conversation
@@ -91,17 +96,31 @@ class RealEscalation(EscalationPath):
     def setup(self, count: int, seed: int) -> list[int]:
         from casedesk.accounts.models import Agency, Membership, Role, User
         from casedesk.support.actions import do_start_conversation
+        from casedesk.support.models import WidgetSettings
 
         agency = Agency.objects.create(name="Chaos Agency", slug=f"chaos-{seed}")
         owner = User.objects.create_user(f"owner-{seed}@chaos.test", None, name="Chaos Owner")
         Membership.objects.create(user=owner, agency=agency, role=Role.OWNER)
+        # Replies are emailed at once (no "seen" wait), so every request also exercises that email.
+        WidgetSettings.objects.create(agency=agency, unseen_reply_email_minutes=0)
+        self.owner = owner
         return [do_start_conversation(agency=agency, subject=f"Chaos question {n}").pk for n in range(count)]
 
     def request(self, conversation_id: int) -> None:
-        from casedesk.support.actions import do_request_escalation
+        from casedesk.support.actions import do_reply_as_agent, do_request_escalation, do_set_answer_email
         from casedesk.support.models import Conversation
 
-        do_request_escalation(conversation=Conversation.objects.get(pk=conversation_id))
+        conversation = Conversation.objects.get(pk=conversation_id)
+        do_request_escalation(conversation=conversation)
+        # The visitor left an address; a person answers; the visitor never sees it in the widget.
+        do_set_answer_email(conversation=conversation, email=f"visitor-{conversation_id}@chaos.test")
+        do_reply_as_agent(conversation=conversation, user=self.owner, body="A person answers.")
+
+    def visitor_replies(self) -> dict[int, int]:
+        from casedesk.support.models import ConversationMessage, MessageKind
+
+        rows = ConversationMessage.objects.filter(kind=MessageKind.AGENT, author_user=self.owner)
+        return dict(rows.values_list("pk", "conversation_id"))
 
     def cases(self) -> dict[int, int | None]:
         from casedesk.support.models import Conversation
@@ -168,12 +187,17 @@ class Sink:
         self.header = header
         self.port = free_port()
         self.received: Counter[str] = Counter()
+        self.visitor_replies: Counter[str] = Counter()  # reply id → visitor emails received
         self.total = 0
         self.controller: Any = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = message_from_bytes(envelope.original_content or envelope.content)
-        self.received[str(parsed.get(self.header, "?"))] += 1
+        visitor_reply = parsed.get("X-Casedesk-Visitor-Reply")
+        if visitor_reply is not None:
+            self.visitor_replies[str(visitor_reply)] += 1
+        else:
+            self.received[str(parsed.get(self.header, "?"))] += 1
         self.total += 1
         return "250 Message accepted for delivery"
 
@@ -264,6 +288,22 @@ FAULTS: list[tuple[str, float, list[dict[str, Any]]]] = [
     ("raise_once", 0.05, [{"point": "escalation.before_case_write", "action": "raise", "times": 1}]),
     ("raise_always", 0.02, [{"point": "escalation.before_case_write", "action": "raise", "times": 1000}]),
     ("email_raise_always", 0.01, [{"point": "escalation.before_email", "action": "raise", "times": 1000}]),
+    # The visitor's "a person answered" email (issue 16): each unseen reply mailed once.
+    (
+        "visitor_email_kill_before_send",
+        0.015,
+        [{"point": "visitor_email.before_send", "action": "kill", "times": 1}],
+    ),
+    (
+        "visitor_email_raise_once",
+        0.03,
+        [{"point": "visitor_email.before_send", "action": "raise", "times": 1}],
+    ),
+    (
+        "visitor_email_raise_always",
+        0.01,
+        [{"point": "visitor_email.before_send", "action": "raise", "times": 1000}],
+    ),
 ]
 DUPLICATE_RATE = 0.05
 
@@ -380,6 +420,13 @@ class Harness:
                 covered.add(int(str(job.args[0])))
         lost = [cid for cid in self.ids if cid not in with_case and cid not in covered]
         emails = sink.received
+        replies = self.path.visitor_replies()
+        visitor_failed = {
+            int(str(job.args[0]))
+            for job in open_jobs
+            if job.task_path == "casedesk.support.visitor_email.send_visitor_reply_email" and job.args
+        }
+        visitor_lost = [r for r in replies if sink.visitor_replies[str(r)] == 0 and r not in visitor_failed]
         return {
             "requested": self.count,
             "cases": len(with_case & set(self.ids)),
@@ -388,6 +435,10 @@ class Harness:
             "duplicate_cases": max(0, self.path.support_chat_cases() - len(with_case)),
             "emails_sent": sink.total,
             "duplicate_emails": sum(n - 1 for n in emails.values() if n > 1),
+            "visitor_replies": len(replies),
+            "visitor_emails_sent": sum(sink.visitor_replies.values()),
+            "visitor_emails_lost": len(visitor_lost),
+            "duplicate_visitor_emails": sum(n - 1 for n in sink.visitor_replies.values() if n > 1),
             "_lost_ids": lost[:20],
             "_open_jobs": open_jobs,
         }

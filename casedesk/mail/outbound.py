@@ -372,7 +372,7 @@ def _client_recipients(message: Message, contact_ids: list[int] | None) -> Query
     a contact no longer on the case gets nothing either way.
     """
     rows = (
-        CaseContact.objects.filter(case_id=message.case_id)
+        CaseContact.objects.filter(case_id=message.case_id, email_notifications=True)
         .exclude(email_preference=EmailPreference.NONE)
         .select_related("contact__user")
         .order_by("pk")

@@ -12,12 +12,14 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casedesk.accounts.access import is_active_team_member
 from casedesk.accounts.models import Agency, Contact, User
-from casedesk.cases.actions import clean_body, do_assign_case_member, do_post_message
+from casedesk.cases.actions import clean_body, do_assign_case, do_post_message
 from casedesk.cases.models import MessageSource
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
@@ -34,6 +36,7 @@ from casedesk.support.models import (
     Visitor,
     WidgetSettings,
 )
+from casedesk.support.visitor_email import schedule_visitor_reply_email
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -146,19 +149,31 @@ def _reopen_locked(conversation: Conversation, *, by_team: bool) -> None:
     conversation.closed_at = None
 
 
-def _assign_case(conversation: Conversation, user: User) -> None:
-    """Whoever takes the chat is on its escalated case's Assigned list too (a case opened later
-    starts with the conversation's assignee: escalation passes it as a member)."""
-    if conversation.case_id is not None and conversation.case is not None:
-        do_assign_case_member(case=conversation.case, user=user)
-
-
 def _mirror_to_case(conversation: Conversation, body: str, author: User | None, who: str) -> None:
-    """Keep the escalated case's thread in step with the chat (client-visible lines only)."""
+    """Keep the escalated case's thread in step with the chat (client-visible lines only).
+
+    A visitor's line is signed with the visitor's name (or email, or "Visitor 1a2b…"), never
+    "casedesk": the case message carries it as ``author_label``.
+    """
     if conversation.case_id is None or conversation.case is None:
         return
-    text = body if author is not None else f"**{who}** (support chat): {body}"
-    do_post_message(case=conversation.case, body=text, author_user=author, source=MessageSource.SUPPORT_CHAT)
+    do_post_message(
+        case=conversation.case,
+        body=body,
+        author_user=author,
+        author_label="" if author is not None else f"{who} (support chat)",
+        source=MessageSource.SUPPORT_CHAT,
+    )
+
+
+def _assign_case_locked(conversation: Conversation, user: User, previous_id: int | None) -> None:
+    """The person who owns the conversation also owns its escalated case."""
+    if conversation.case_id is None or conversation.case is None:
+        return
+    previous = None
+    if previous_id is not None and previous_id != user.pk:
+        previous = User.objects.filter(pk=previous_id).first()
+    do_assign_case(case=conversation.case, user=user, instead_of=previous)
 
 
 @transaction.atomic
@@ -279,7 +294,13 @@ def _escalate_locked(conversation: Conversation, reason: str, detail: str = "") 
         return None
     conversation.state = ConversationState.ESCALATING
     conversation.escalated_at = now
-    conversation.save(update_fields=["state", "escalated_at", "updated_at"])
+    fields = ["state", "escalated_at", "updated_at"]
+    visitor = conversation.visitor
+    if not conversation.answer_email and visitor.is_known and visitor.email:
+        # A verified identity (or a signed-in person) needs no question: the answer goes there.
+        conversation.answer_email = visitor.email
+        fields.append("answer_email")
+    conversation.save(update_fields=fields)
     # The visitor is told a person will answer in the same transaction that records the
     # escalation and enqueues its task: either all three exist, or none does.
     notice = _add(conversation, MessageKind.BOT_NOTICE, _handoff_notice(conversation, reason))
@@ -362,11 +383,11 @@ def do_claim(*, conversation: Conversation, user: User) -> Conversation:
             "Ask them, or use Assign to move it to yourself.",
             code="claimed",
         )
+    _assign_case_locked(conversation, user, conversation.assignee_id)
     conversation.assignee = user
     if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
         conversation.state = ConversationState.WITH_HUMAN
     conversation.save(update_fields=["assignee", "state", "updated_at"])
-    _assign_case(conversation, user)
     _published(conversation)
     return conversation
 
@@ -376,11 +397,11 @@ def do_assign(*, conversation: Conversation, assignee: User, by: User) -> Conver
     conversation = _lock(conversation)
     _check_team(conversation, by)
     _check_team(conversation, assignee)
+    _assign_case_locked(conversation, assignee, conversation.assignee_id)
     conversation.assignee = assignee
     if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
         conversation.state = ConversationState.WITH_HUMAN
     conversation.save(update_fields=["assignee", "state", "updated_at"])
-    _assign_case(conversation, assignee)
     _published(conversation)
     return conversation
 
@@ -396,6 +417,7 @@ def do_reply_as_agent(*, conversation: Conversation, user: User, body: str) -> C
         _reopen_locked(conversation, by_team=True)
     conversation.state = ConversationState.WITH_HUMAN
     if conversation.assignee_id is None:
+        _assign_case_locked(conversation, user, None)
         conversation.assignee = user
     if conversation.first_human_reply_at is None:
         conversation.first_human_reply_at = now
@@ -403,6 +425,7 @@ def do_reply_as_agent(*, conversation: Conversation, user: User, body: str) -> C
     conversation.save()
     message = _add(conversation, MessageKind.AGENT, text, author_user=user, created_at=now)
     _mirror_to_case(conversation, text, user, user.get_short_name())
+    schedule_visitor_reply_email(message, conversation)
     _published(conversation)
     return message
 
@@ -442,3 +465,69 @@ def do_reopen(*, conversation: Conversation, by: User | None = None) -> Conversa
     conversation.save(update_fields=["state", "closed_at", "updated_at"])
     _published(conversation)
     return conversation
+
+
+# --- the answer finds the visitor (issue 16) --------------------------------------------------
+
+
+@transaction.atomic
+def do_set_answer_email(*, conversation: Conversation, email: str) -> Conversation:
+    """The address a person's unseen reply is emailed to; empty clears it. Setting a new address
+    resubscribes (the visitor asked for it); the old address's unsubscribe link stops working."""
+    address = (email or "").strip()
+    if address:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ActionError(
+                f"“{address[:80]}” does not look like an email address. Check it, or leave the field empty.",
+                code="bad_email",
+                field="email",
+            ) from None
+        if len(address) > 254:
+            raise ActionError("This email address is too long; use one under 254 characters.", field="email")
+    conversation = _lock(conversation)
+    conversation.answer_email = address
+    conversation.answer_email_unsubscribed_at = None
+    conversation.save(update_fields=["answer_email", "answer_email_unsubscribed_at", "updated_at"])
+    return conversation
+
+
+@transaction.atomic
+def do_mark_seen(*, conversation: Conversation, up_to_message_id: int) -> int:
+    """The widget was open and showed every line up to this id. Returns how many lines changed."""
+    return ConversationMessage.objects.filter(
+        conversation=conversation, pk__lte=up_to_message_id, seen_at__isnull=True
+    ).update(seen_at=timezone.now())
+
+
+@transaction.atomic
+def do_unsubscribe_answer_email(*, conversation: Conversation) -> Conversation:
+    """One-click unsubscribe: no more "a person answered" emails for this conversation."""
+    conversation = _lock(conversation)
+    if conversation.answer_email_unsubscribed_at is None:
+        conversation.answer_email_unsubscribed_at = timezone.now()
+        conversation.save(update_fields=["answer_email_unsubscribed_at", "updated_at"])
+    return conversation
+
+
+@transaction.atomic
+def do_record_visitor_email_reply(*, conversation: Conversation, body: str) -> ConversationMessage:
+    """The visitor answered by email; the inbound pipeline already posted it to the escalated case.
+
+    Adds the line to the chat only (never mirrored back to the case), reopening a closed
+    conversation to the queue. Never refuses: an empty or overlong email is still recorded,
+    shortened to the chat's limit, because the case already holds it in full.
+    """
+    conversation = _lock(conversation)
+    if conversation.state == ConversationState.CLOSED:
+        _reopen_locked(conversation, by_team=False)
+    text = clean_body(body) or "(This email had no text.)"
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[: MAX_MESSAGE_CHARS - 40].rstrip() + "\n\n(Shortened; the case has the full email.)"
+    now = timezone.now()
+    line = _add(conversation, MessageKind.VISITOR, text, created_at=now)
+    conversation.last_visitor_message_at = now
+    conversation.save()
+    _published(conversation)
+    return line

@@ -84,6 +84,9 @@ class WidgetSettings(models.Model):
     allowed_origins = models.TextField(blank=True)
     # Shown to visitors after a handoff until there is enough history for a real median.
     expected_reply_minutes = models.PositiveIntegerField(default=60)
+    # A person's reply the visitor has not seen in the widget after this long is emailed to the
+    # address they left at the handover.
+    unseen_reply_email_minutes = models.PositiveIntegerField(default=3)
     # HMAC-SHA256 key for verified identities; shown to owners/admins on the settings page.
     identity_secret = models.CharField(max_length=64, default=new_identity_secret)
     updated_at = models.DateTimeField(auto_now=True)
@@ -203,6 +206,10 @@ class Conversation(models.Model):
     last_visitor_message_at = models.DateTimeField(null=True, blank=True)
     # The team has read everything up to here; newer visitor messages are "unread".
     team_read_at = models.DateTimeField(null=True, blank=True)
+    # Where a person's unseen reply is emailed (asked at the handover; a verified identity's
+    # email fills it in). Unsubscribing (one click, RFC 8058) stops those emails.
+    answer_email = models.EmailField(blank=True)
+    answer_email_unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -258,6 +265,8 @@ class ConversationMessage(models.Model):
     feedback = models.CharField(max_length=20, choices=Feedback.choices, blank=True)
     # A visitor line the bot handled (a question for triage); feeds "questions asked".
     asked_bot = models.BooleanField(default=False)
+    # When the widget, open, showed this line to the visitor (the widget reports it).
+    seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -337,3 +346,25 @@ class SupportClient(models.Model):
                 name="one_visitor_support_client_per_agency",
             ),
         ]
+
+
+class VisitorReplyEmail(models.Model):
+    """The idempotency record of "a person answered you" emails: one per (reply, visitor).
+
+    Written by the ``support.visitor_reply_email`` task in the transaction that sends, so a
+    retry or a replay after a success finds it and sends nothing.
+    """
+
+    message = models.ForeignKey(ConversationMessage, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="+")
+    to_address = models.EmailField()
+    rfc_message_id = models.CharField(max_length=250)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "visitor"], name="one_reply_email_per_visitor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reply email for message {self.message_id}"

@@ -31,6 +31,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("help/", public.platform_help_index, name="help_index"),
     path("help/<slug:slug>/", public.platform_help_article, name="help_article"),
     path("s/<slug:agency_slug>/", public.storefront, name="storefront"),
+    path(
+        "support/unsubscribe/<str:token>/",
+        public.answer_email_unsubscribe,
+        name="answer_email_unsubscribe",
+    ),
     path("s/<slug:agency_slug>/pricing/", public.storefront, {"page": "pricing"}, name="storefront_pricing"),
     path("s/<slug:agency_slug>/help/", public.agency_help_index, name="agency_help_index"),
     path("s/<slug:agency_slug>/help/<slug:slug>/", public.agency_help_article, name="agency_help_article"),
@@ -58,5 +63,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "widget/api/<slug:agency_slug>/conversations/<str:public_id>/feedback",
         widget_api.feedback,
         name="widget_feedback",
+    ),
+    path(
+        "widget/api/<slug:agency_slug>/conversations/<str:public_id>/answer-email",
+        widget_api.answer_email,
+        name="widget_answer_email",
+    ),
+    path(
+        "widget/api/<slug:agency_slug>/conversations/<str:public_id>/seen",
+        widget_api.seen,
+        name="widget_seen",
     ),
 ]

@@ -132,3 +132,79 @@ def test_team_member_escalates_to_the_platform_and_staff_see_it_in_the_console(
     assert "Acme Agency" in row.inner_text()
     staff.close()
     team.close()
+
+
+def test_handover_with_email_then_tab_closed_the_answer_arrives_by_email_and_the_reply_comes_back(
+    cast: Cast,
+    live_url: str,
+    browser: Any,
+    acme_help: HelpArticle,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    from casedesk.mail.inbound import receive_email
+    from casedesk.mail.models import CapturedEmail
+    from casedesk.support.models import Conversation
+
+    _engine_or_stub(monkeypatch)
+    settings.EMAIL_BACKEND = "casedesk.mail.devmailbox.DevMailboxBackend"
+    settings.DEMO_MODE = True  # the dev mailbox is a demo/debug page
+    visitor = browser.new_context()
+    page = visitor.new_page()
+    page.goto(f"{live_url}/s/acme/")
+    page.click(LAUNCHER)
+    page.fill("#casedesk-support-widget >> #cd-input", "My parcel is late, I need to talk to a person")
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    field = page.locator("#casedesk-support-widget >> form.answer-email input[type=email]")
+    field.wait_for(timeout=10_000)
+    label = page.locator("#casedesk-support-widget >> form.answer-email label").inner_text()
+    assert "optional" in label and "send you the answer" in label
+    field.fill("ana@example.com")
+    page.click("#casedesk-support-widget >> form.answer-email button[type=submit]")
+    note = page.locator("#casedesk-support-widget >> .answer-email-note")
+    note.wait_for(timeout=10_000)
+    assert "ana@example.com" in note.inner_text()
+    drain_tasks()  # the escalation task opens the case
+    page.close()  # the visitor leaves
+
+    team = browser.new_context()
+    agent = team.new_page()
+    sign_in(agent, live_url, cast.bob.email, PASSWORD)
+    agent.goto(f"{live_url}/support/")
+    agent.click("text=My parcel is late")
+    agent.fill("#reply-body", "Hi, Bob here: your parcel left the warehouse today.")
+    agent.click("button:has-text('Send reply')")
+    agent.wait_for_load_state("networkidle")
+    drain_tasks(include_delayed=True)  # the few minutes for "seen" have passed
+
+    captured = CapturedEmail.objects.get(to_addresses=["ana@example.com"])
+    # The visitor is no account holder and the email has no OutboundEmail row to name its
+    # agency, so the dev mailbox shows it to platform staff (who see every captured email).
+    staff = browser.new_context()
+    mailbox = staff.new_page()
+    sign_in(mailbox, live_url, cast.pat.email, PASSWORD)
+    mailbox.goto(f"{live_url}/dev/mailbox")
+    mailbox.locator("strong", has_text="answered: My parcel is late").wait_for(timeout=10_000)
+    staff.close()
+    assert "your parcel left the warehouse today" in captured.text
+    assert captured.reply_to.startswith("reply+")
+
+    # The visitor answers the email; it lands in the case and, when they come back, in the chat.
+    raw = (
+        f"From: Ana <ana@example.com>\r\nTo: {captured.reply_to}\r\nSubject: Re: {captured.subject}\r\n"
+        "Message-ID: <ana-1@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Great, thank you!\r\n"
+    ).encode()
+    receive_email(raw, source="import")
+    drain_tasks()
+    conversation = Conversation.objects.get(answer_email="ana@example.com")
+    assert conversation.case is not None
+    assert conversation.case.messages.filter(body="Great, thank you!").exists()
+    back = visitor.new_page()
+    back.goto(f"{live_url}/s/acme/")
+    back.click(LAUNCHER)
+    back.click("#casedesk-support-widget >> text=My parcel is late")
+    line = back.locator("#casedesk-support-widget >> li.msg.visitor", has_text="Great, thank you!")
+    line.wait_for(timeout=10_000)
+    team.close()
+    visitor.close()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from casedesk.accounts.models import Agency
 from casedesk.lib.markdown import render_markdown
-from casedesk.support import identity
+from casedesk.support import actions, identity
 from casedesk.support.models import HelpArticle
+from casedesk.support.visitor_email import conversation_for_unsubscribe_token
 
 
 def _agency(slug: str) -> Agency:
@@ -80,3 +82,14 @@ def storefront(request: HttpRequest, agency_slug: str, page: str = "home") -> Ht
         "support/storefront.html",
         {"agency": agency, "page": page, "show_widget": customer_widget_allowed(request, agency)},
     )
+
+
+@csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" without a session or token
+def answer_email_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """One-click unsubscribe from "a person answered" emails. The signed token is the only key."""
+    conversation = conversation_for_unsubscribe_token(token)
+    if conversation is None:
+        return render(request, "support/answer_email_unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        conversation = actions.do_unsubscribe_answer_email(conversation=conversation)
+    return render(request, "support/answer_email_unsubscribe.html", {"conversation": conversation})

@@ -261,6 +261,11 @@ def conversation_json(call: WidgetCall, conversation: Conversation, after: int =
     return {
         "conversation": conversation_summary(conversation),
         "messages": [message_json(call, message, conversation) for message in messages],
+        # At the handover the widget asks once, in one optional field, where to email the answer.
+        "answer_email": conversation.answer_email,
+        "ask_answer_email": conversation.escalated_at is not None
+        and not conversation.answer_email
+        and conversation.answer_email_unsubscribed_at is None,
     }
 
 
@@ -419,3 +424,25 @@ def feedback(call: WidgetCall, public_id: str) -> HttpResponse:
     actions.do_feedback(conversation=conversation, message_id=message_id, helpful=helpful)
     conversation.refresh_from_db()
     return JsonResponse(conversation_json(call, conversation, _after(call)))
+
+
+@widget_endpoint(needs_visitor=True, methods=("POST",))
+def answer_email(call: WidgetCall, public_id: str) -> HttpResponse:
+    """``{"email": "..."}``: where to email a person's answer the visitor has not seen."""
+    assert call.visitor is not None
+    conversation = access_conversation_as_visitor(call.visitor, public_id)
+    conversation = actions.do_set_answer_email(
+        conversation=conversation, email=_string(call.data, "email", 300)
+    )
+    return JsonResponse(conversation_json(call, conversation, _after(call)))
+
+
+@widget_endpoint(needs_visitor=True, methods=("POST",))
+def seen(call: WidgetCall, public_id: str) -> HttpResponse:
+    """``{"up_to": <message id>}``: the open widget showed every line up to this one."""
+    assert call.visitor is not None
+    conversation = access_conversation_as_visitor(call.visitor, public_id)
+    up_to = call.data.get("up_to")
+    if not isinstance(up_to, int) or isinstance(up_to, bool):
+        raise ApiError(400, "Send “up_to”: the id of the last message the widget showed.", "bad_field")
+    return JsonResponse({"marked": actions.do_mark_seen(conversation=conversation, up_to_message_id=up_to)})

@@ -23,7 +23,8 @@
 
   var state = {
     token: null, info: null, conversations: [], current: null, messages: [], lastId: 0,
-    open: false, socket: null, socketOpen: false, pollTimer: null, retry: 0, busy: false
+    open: false, socket: null, socketOpen: false, pollTimer: null, retry: 0, busy: false,
+    askEmail: false, answerEmail: "", emailSkipped: {}, seenUpTo: {}
   };
 
   // The product's one date format, as the app's pages write it: "1 Dec 2026, 21:55".
@@ -127,6 +128,11 @@
     "@media (prefers-reduced-motion:no-preference){.panel{animation:cd-in .16s ease-out}}",
     "@keyframes cd-in{from{opacity:0;transform:translateY(8px)}}",
     "@media (prefers-color-scheme:dark){.err,.count.over{color:#fca5a5}}",
+    ".answer-email{margin:10px 0 0;padding:10px;border:1px solid var(--line);border-radius:10px;display:flex;flex-wrap:wrap;gap:6px}",
+    ".answer-email label{width:100%;font-size:13px}",
+    ".answer-email input{flex:1 1 100%;border:1px solid var(--line);border-radius:8px;padding:8px;font-size:15px;background:var(--bg);color:var(--ink)}",
+    ".answer-email button[type=submit]{background:var(--brand);color:#fff;border:0;border-radius:8px;padding:8px 12px;cursor:pointer;font-size:14px}",
+    ".answer-email-note{margin:10px 0 0;font-size:13px;color:var(--soft)}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
   ].join("\n");
 
@@ -199,6 +205,7 @@
     });
     wrap.appendChild(els.panel);
     wrap.appendChild(els.launcher);
+    document.addEventListener("visibilitychange", reportSeen);
   }
 
   function updateCount() {
@@ -274,6 +281,7 @@
   function openConversation(id) {
     call("GET", "/conversations/" + id).then(function (data) {
       state.current = data.conversation; state.messages = data.messages; state.lastId = lastIdOf(data.messages);
+      answerEmailFrom(data);
       renderConversation();
       els.input.focus();
     }).catch(showError);
@@ -305,7 +313,53 @@
     var list = el("ol", { "class": "msgs", "aria-live": "polite", "aria-label": "Messages" });
     state.messages.forEach(function (m) { list.appendChild(renderMessage(m)); });
     els.body.appendChild(list);
+    var emailPart = renderAnswerEmail();
+    if (emailPart) els.body.appendChild(emailPart);
     els.body.scrollTop = els.body.scrollHeight;
+    reportSeen();
+  }
+
+  // --- the answer finds the visitor: an optional address at the handover, and "seen" reports ---
+
+  function answerEmailFrom(data) {
+    state.askEmail = !!data.ask_answer_email;
+    state.answerEmail = data.answer_email || "";
+  }
+
+  function renderAnswerEmail() {
+    if (!state.current) return null;
+    if (state.answerEmail) {
+      return el("p", { "class": "answer-email-note" }, "If you have left when someone answers, we will email the answer to " + state.answerEmail + ".");
+    }
+    if (!state.askEmail || state.emailSkipped[state.current.id]) return null;
+    var form = el("form", { "class": "answer-email", novalidate: "" });
+    var id = "cd-answer-email-" + state.current.id;
+    form.appendChild(el("label", { "for": id }, "Your email (optional): we only use it to send you the answer if you have left by then."));
+    var input = el("input", { type: "email", id: id, name: "email", autocomplete: "email", placeholder: "you@example.com" });
+    form.appendChild(input);
+    var save = el("button", { type: "submit" }, "Email me the answer");
+    var skip = el("button", { type: "button", "class": "ghost" }, "No thanks");
+    form.appendChild(save); form.appendChild(skip);
+    var conversationId = state.current.id;
+    skip.addEventListener("click", function () { state.emailSkipped[conversationId] = true; renderConversation(); els.input.focus(); });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var value = input.value.trim();
+      if (!value) { state.emailSkipped[conversationId] = true; renderConversation(); return; }
+      call("POST", "/conversations/" + conversationId + "/answer-email?after=" + state.lastId, { email: value })
+        .then(function (data) { answerEmailFrom(data); apply(data, false); els.input.focus(); })
+        .catch(showError);
+    });
+    return form;
+  }
+
+  function reportSeen() {
+    // "Seen" means the widget is open, the page is visible and the line was on screen.
+    if (!state.open || !state.current || document.visibilityState === "hidden") return;
+    var upTo = state.lastId;
+    if (!upTo || upTo <= (state.seenUpTo[state.current.id] || 0)) return;
+    state.seenUpTo[state.current.id] = upTo;
+    call("POST", "/conversations/" + state.current.id + "/seen", { up_to: upTo }).catch(function () {});
   }
 
   function renderMessage(m) {
@@ -356,6 +410,7 @@
     var known = {}, fresh = [];
     state.messages.forEach(function (m) { known[m.id] = true; });
     data.messages.forEach(function (m) { if (!known[m.id]) fresh.push(m); });
+    answerEmailFrom(data);
     if (replace) state.messages = data.messages;
     else fresh.forEach(function (m) { state.messages.push(m); });
     announce(fresh);
