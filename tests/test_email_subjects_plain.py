@@ -29,11 +29,13 @@ def _message_kinds() -> dict[str, Callable[[], EmailMultiAlternatives]]:
     }
     return {
         "client_message": lambda: emails.client_message(
-            **shared, **post, contact_name=NAME, agency_name=NAME, case_reference="case-1",
-            case_title=TITLE, conversation_url="http://x/", reply_to="r@x.test", uses_magic_link=False,
+            **shared, **post, author_organisation=NAME, contact_name=NAME, agency_name=NAME,
+            case_reference="case-1", case_title=TITLE, conversation_url="http://x/", reply_to="r@x.test",
+            uses_magic_link=False,
         ),
         "team_client_reply": lambda: emails.team_client_reply(
-            **shared, **post, user_name=NAME, agency_name=NAME, case_reference="case-1", case_title=TITLE,
+            **shared, **post, author_organisation=NAME, user_name=NAME, agency_name=NAME,
+            case_reference="case-1", case_title=TITLE,
             case_url="http://x/", settings_url="http://x/s",
         ),
         "team_mention": lambda: emails.team_mention(
