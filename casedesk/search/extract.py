@@ -74,6 +74,11 @@ def _text(stream: BinaryIO) -> str:
 READERS: dict[str, Callable[[BinaryIO], str]] = {PDF: _pdf, DOCX: _docx, XLSX: _xlsx}
 
 
+def has_reader(content_type: str) -> bool:
+    """Whether files of this (sniffed) type may hold text we read; decided without the bytes."""
+    return content_type in READERS or content_type in TEXT_TYPES or content_type == "application/zip"
+
+
 def extract_text(data: bytes | BinaryIO, content_type: str) -> str:
     """The file's text (whitespace-collapsed, at most ``MAX_TEXT_CHARS``); raises ``UnsupportedFile``.
 

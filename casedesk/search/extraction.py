@@ -12,7 +12,7 @@ from django.db import transaction
 
 from casedesk.cases.models import Document
 from casedesk.jobs import durable_task
-from casedesk.search.extract import UnsupportedFile, extract_text
+from casedesk.search.extract import UnsupportedFile, extract_text, has_reader
 from casedesk.search.models import DocumentText, ExtractionStatus
 
 MAX_EXTRACT_BYTES = 30 * 1024 * 1024
@@ -26,6 +26,8 @@ def extract_document_text(document_id: int) -> None:
     status, text, error = ExtractionStatus.OK, "", ""
     if document.size > MAX_EXTRACT_BYTES:
         status, error = ExtractionStatus.UNSUPPORTED, "larger than the extraction limit"
+    elif not has_reader(document.content_type):
+        status = ExtractionStatus.UNSUPPORTED  # images, video, archives: no need to read the bytes
     else:
         with document.file.open("rb") as stream:
             try:
