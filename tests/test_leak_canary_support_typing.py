@@ -158,3 +158,23 @@ def test_support_typing_is_throttled_and_stops_when_closed(cast: Cast, chats: di
         return first, after_close
 
     assert async_to_sync(scenario)() == (1, 0)
+
+
+@pytest.mark.parametrize("conversation", ["99999999999999999999", "-1", "abc", ""])
+def test_agent_socket_with_a_bad_conversation_id_is_refused_not_an_error(
+    cast: Cast, conversation: str
+) -> None:
+    from casedesk.asgi import application
+
+    headers = ws_headers(cast.login(cast.bob))
+
+    async def scenario() -> tuple[bool, int | None]:
+        socket = WebsocketCommunicator(application, "/ws/support/agent/", headers)
+        socket.scope["query_string"] = f"conversation={conversation}".encode()
+        accepted, code = await socket.connect()
+        await socket.disconnect()
+        return accepted, code
+
+    accepted, code = async_to_sync(scenario)()
+    assert not accepted
+    assert code == 4404

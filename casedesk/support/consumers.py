@@ -20,6 +20,7 @@ from django.utils.http import is_same_domain
 
 from casedesk.accounts.models import Agency
 from casedesk.cases.presence import TYPING_INTERVAL_SECONDS
+from casedesk.lib.ids import parse_id
 from casedesk.live.consumers import viewer_from_scope
 from casedesk.live.origin import origin_of_scope
 from casedesk.support import identity
@@ -122,11 +123,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode())
-        try:
-            self.conversation_id = int((query.get("conversation") or [""])[0])
-        except ValueError:
+        conversation_id = parse_id((query.get("conversation") or [""])[0])
+        if conversation_id is None:  # missing, not a number, or beyond any id: as a 404
             await self.close(code=4404)
             return
+        self.conversation_id = conversation_id
         self.group = await database_sync_to_async(_agent_group)(self.scope, self.conversation_id)
         if self.group is None:
             await self.close(code=4404)
