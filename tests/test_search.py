@@ -282,6 +282,16 @@ def test_snippet_highlights_words_and_escapes_text(cast: Cast) -> None:
     assert "&lt;b&gt;approved&lt;/b&gt;" in html
 
 
+def test_snippet_shows_the_text_as_read_not_the_markdown_source(cast: Cast) -> None:
+    do_post_message(
+        case=cast.case_a, body="Photos are in folder *Autumn*, see **v3**.", author_user=cast.alice
+    )
+    results = search(viewer_for_user(cast.alice), parse_query("autumn"))
+    html = str(results.groups[0].hits[0].snippet)
+    assert "folder <mark>Autumn</mark>, see v3." in html
+    assert "*" not in html
+
+
 @pytest.mark.parametrize(
     ("raw", "sentence"),
     [

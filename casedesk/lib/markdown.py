@@ -82,10 +82,15 @@ def mentioned_names(text: str) -> list[str]:
     return list(seen)
 
 
-def plain_excerpt(text: str, length: int = 140) -> str:
-    """A one-line plain-text excerpt of a Markdown source for notifications and previews: the
-    text as a reader sees it, without Markdown marks (``*Autumn*`` reads "Autumn")."""
+def plain_text(text: str) -> str:
+    """A Markdown source as one line of the text a reader sees, without Markdown marks
+    (``*Autumn*`` reads "Autumn"): for excerpts and search snippets."""
     words = MENTION_RE.sub(lambda m: "@" + m.group(1), text)
     words = nh3.clean(_md.render(words), tags=set())  # every tag dropped, the text kept
-    flat = html.unescape(" ".join(words.split()))
+    return html.unescape(" ".join(words.split()))
+
+
+def plain_excerpt(text: str, length: int = 140) -> str:
+    """A one-line plain-text excerpt of a Markdown source for notifications and previews."""
+    flat = plain_text(text)
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"

@@ -30,6 +30,7 @@ from casedesk.cases.access import (
     visible_cases,
 )
 from casedesk.cases.models import Case, Document, Message
+from casedesk.lib.markdown import plain_text
 from casedesk.search.engines import engine, name_condition
 from casedesk.search.highlight import snippet
 from casedesk.search.models import FALLBACK_LANGUAGE, AgencySearchLanguage
@@ -188,7 +189,7 @@ def search(
                 created_at=m.created_at,
                 internal_only=m.internal_only,
                 author_name=m.author_name,
-                snippet=snippet(m.body, words),
+                snippet=snippet(plain_text(m.body), words),  # as read, not the Markdown source
                 message_id=m.pk,
             )
     if document_ids:
