@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.urls import reverse
@@ -43,7 +42,15 @@ from casedesk.cases.models import (
 )
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
-from casedesk.lib.files import human_size, size_over_limit, sniff_upload
+from casedesk.lib.files import (
+    human_size,
+    is_over_upload_limit,
+    size_over_limit,
+    sniff_upload,
+    upload_limit_bytes,
+    upload_name,
+    upload_size,
+)
 from casedesk.lib.markdown import mentioned_names, plain_excerpt, render_markdown
 
 MAX_BODY_CHARS = 50_000
@@ -143,13 +150,8 @@ def do_set_case_status(*, case: Case, status: str) -> Case:
     return case
 
 
-def _file_name(upload: File) -> str:
-    return ((upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1].strip() or "file")[:255]
-
-
-def _file_size(upload: File) -> int:
-    size = getattr(upload, "size", None)
-    return int(size) if size is not None else 0
+_file_name = upload_name
+_file_size = upload_size
 
 
 def check_files(files: Sequence[File]) -> None:
@@ -164,10 +166,10 @@ def check_files(files: Sequence[File]) -> None:
             code="too_many_files",
             field="files",
         )
-    limit = settings.MAX_ATTACHMENT_BYTES
+    limit = upload_limit_bytes()
     for upload in files:
         name, size = _file_name(upload), _file_size(upload)
-        if size > limit:
+        if is_over_upload_limit(size):
             raise ActionError(
                 f"“{name}” is {size_over_limit(size, limit)}; the limit is {human_size(limit)} per file. "
                 "Nothing was sent: remove that file (or share a link to it) and send again.",

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 import puremagic
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.http import FileResponse
 
 SNIFF_BYTES = 8192
@@ -58,6 +59,27 @@ def size_over_limit(size: int, limit: int) -> str:
     rounding would make it look the same as the limit (a file one byte too large)."""
     shown = human_size(size)
     return f"just over {human_size(limit)}" if shown == human_size(limit) else shown
+
+
+def upload_limit_bytes() -> int:
+    """THE size rule for every file people send us (pages, API, widget, inbound email):
+    ``settings.MAX_ATTACHMENT_BYTES``, 25 MB unless configured otherwise."""
+    return int(settings.MAX_ATTACHMENT_BYTES)
+
+
+def is_over_upload_limit(size: int) -> bool:
+    return size > upload_limit_bytes()
+
+
+def upload_name(upload: Any) -> str:
+    """The display name of an uploaded file: its last path part, trimmed, at most 255 characters."""
+    name = getattr(upload, "name", None) or "file"
+    return (str(name).replace("\\", "/").rsplit("/", 1)[-1].strip() or "file")[:255]
+
+
+def upload_size(upload: Any) -> int:
+    size = getattr(upload, "size", None)
+    return int(size) if size is not None else 0
 
 
 def read_head(fileobj: Any, limit: int = SNIFF_BYTES) -> bytes:

@@ -542,12 +542,12 @@ def post_inbound(
 ) -> None:
     """Post the reply as ``contact``; oversized files are noted in the thread and answered by email."""
     from casedesk.cases.actions import do_post_message
-    from casedesk.lib.files import human_size, size_over_limit
+    from casedesk.lib.files import human_size, is_over_upload_limit, size_over_limit, upload_limit_bytes
 
-    limit = settings.MAX_ATTACHMENT_BYTES
+    limit = upload_limit_bytes()
     attachments = extract_attachments(message)
-    too_large = [a for a in attachments if a.size > limit]
-    files = [ContentFile(a.content, name=a.name) for a in attachments if a.size <= limit]
+    too_large = [a for a in attachments if is_over_upload_limit(a.size)]
+    files = [ContentFile(a.content, name=a.name) for a in attachments if not is_over_upload_limit(a.size)]
     body = parsed.text
     if too_large:
         notes = "\n".join(
@@ -632,18 +632,18 @@ def send_bounce_email(inbound_id: int) -> None:
 
 @durable_task(kind="mail.attachment_too_large", queue="mail", max_attempts=6, describe=_describe_inbound)
 def send_attachment_too_large_email(inbound_id: int) -> None:
-    from casedesk.lib.files import human_size, size_over_limit
+    from casedesk.lib.files import human_size, is_over_upload_limit, size_over_limit, upload_limit_bytes
     from casedesk.mail.outbound import deliver, record_outbound_email
     from casedesk.mail.tokens import issue_reply_token
 
     row = InboundEmail.objects.select_related("case", "contact").filter(pk=inbound_id).first()
     if row is None or row.case is None or row.contact is None:
         return
-    limit = settings.MAX_ATTACHMENT_BYTES
+    limit = upload_limit_bytes()
     names = [
         f"{a.name} ({size_over_limit(a.size, limit)})"
         for a in extract_attachments(parse_message(bytes(row.raw)))
-        if a.size > limit
+        if is_over_upload_limit(a.size)
     ]
     if not names:
         return

@@ -17,7 +17,7 @@ from django.http import Http404
 
 from casedesk.accounts.access import Viewer
 from casedesk.accounts.models import Agency
-from casedesk.support.models import Conversation, Visitor
+from casedesk.support.models import Conversation, ConversationFile, Visitor
 
 
 def team_conversations(viewer: Viewer, agency: Agency) -> QuerySet[Conversation]:
@@ -54,6 +54,35 @@ def access_conversation_as_visitor(visitor: Visitor, public_id: str) -> Conversa
     if conversation is None:
         raise Http404("No such conversation.")
     return conversation
+
+
+def access_conversation_file_as_team(
+    viewer: Viewer, conversation_id: int | str, file_id: int | str
+) -> ConversationFile:
+    """A file of a conversation the viewer's team may open; 404 otherwise (another tenant too)."""
+    conversation = access_conversation_as_team(viewer, conversation_id)
+    return _file_of(ConversationFile.objects.filter(conversation=conversation), file_id)
+
+
+def access_conversation_file_as_visitor(visitor: Visitor, file_id: int | str) -> ConversationFile:
+    """A file of one of this visitor's own conversations; 404 for anyone else's."""
+    return _file_of(
+        ConversationFile.objects.filter(
+            conversation__visitor=visitor, conversation__agency_id=visitor.agency_id
+        ),
+        file_id,
+    )
+
+
+def _file_of(rows: QuerySet[ConversationFile], file_id: int | str) -> ConversationFile:
+    try:
+        pk = int(file_id)
+    except (TypeError, ValueError):
+        raise Http404("No such file.") from None
+    found = rows.filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such file.")
+    return found
 
 
 def platform_desk_for(viewer: Viewer) -> Agency:

@@ -9,25 +9,30 @@ Entry points used by ``casedesk chaos-escalations`` (reliable jobs): ``do_start_
 
 from __future__ import annotations
 
+import contextlib
 import statistics
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casedesk.accounts.access import is_active_team_member
 from casedesk.accounts.models import Agency, Contact, User
-from casedesk.cases.actions import clean_body, do_assign_case, do_post_message
-from casedesk.cases.models import MessageSource
+from casedesk.cases.actions import check_files, clean_body, do_assign_case, do_post_message
+from casedesk.cases.models import Document, MessageSource
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
+from casedesk.lib.files import sniff_upload, upload_name, upload_size
 from casedesk.support import bot
 from casedesk.support.events import ConversationChanged
 from casedesk.support.models import (
     HUMAN_STATES,
     Conversation,
+    ConversationFile,
     ConversationMessage,
     ConversationState,
     Escalation,
@@ -99,9 +104,11 @@ def _published(conversation: Conversation) -> None:
     emit(ConversationChanged(conversation.visitor_id, conversation.agency_id, str(conversation.public_id)))
 
 
-def _clean_body(body: str) -> str:
+def _clean_body(body: str, files: Sequence[File] = ()) -> str:
     text = clean_body(body)
-    if not text:
+    # The product's one file rule (size, count, empty) before anything is written.
+    check_files(files)
+    if not text and not files:
         raise ActionError("Write a message before sending.", code="empty", field="body")
     if len(text) > MAX_MESSAGE_CHARS:
         raise ActionError(
@@ -149,21 +156,31 @@ def _reopen_locked(conversation: Conversation, *, by_team: bool) -> None:
     conversation.closed_at = None
 
 
-def _mirror_to_case(conversation: Conversation, body: str, author: User | None, who: str) -> None:
+def _mirror_to_case(
+    conversation: Conversation,
+    body: str,
+    author: User | None,
+    who: str,
+    files: Sequence[ConversationFile] = (),
+) -> None:
     """Keep the escalated case's thread in step with the chat (client-visible lines only).
 
     A visitor's line is signed with the visitor's name (or email, or "Visitor 1a2b…"), never
-    "casedesk": the case message carries it as ``author_label``.
+    "casedesk": the case message carries it as ``author_label``. The line's files go with it,
+    into the case's Documents.
     """
     if conversation.case_id is None or conversation.case is None:
         return
-    do_post_message(
-        case=conversation.case,
-        body=body,
-        author_user=author,
-        author_label="" if author is not None else f"{who} (support chat)",
-        source=MessageSource.SUPPORT_CHAT,
-    )
+    with open_conversation_files(files) as uploads:
+        message = do_post_message(
+            case=conversation.case,
+            body=body,
+            author_user=author,
+            author_label="" if author is not None else f"{who} (support chat)",
+            files=uploads,
+            source=MessageSource.SUPPORT_CHAT,
+        )
+    link_case_documents(files, message.documents.order_by("id"))
 
 
 def _assign_case_locked(conversation: Conversation, user: User, previous_id: int | None) -> None:
@@ -178,25 +195,30 @@ def _assign_case_locked(conversation: Conversation, user: User, previous_id: int
 
 @transaction.atomic
 def do_post_visitor_message(
-    *, conversation: Conversation, body: str, page_url: str = ""
+    *, conversation: Conversation, body: str, page_url: str = "", files: Sequence[File] = ()
 ) -> list[ConversationMessage]:
     """The visitor writes. In ``bot`` state the bot answers or hands over; otherwise it stays silent.
 
     Writing to a closed conversation reopens it (to the bot if a person never took it,
     otherwise back to the queue). Returns the lines created (the visitor's, then the bot's).
+    ``files`` follow the product's one rule (``check_files``); a line may be files only, and
+    then the bot is not asked (there is no question to triage).
     """
-    text = _clean_body(body)
+    uploads = [f for f in files if f is not None]
+    text = _clean_body(body, uploads)
     conversation = _lock(conversation)
     if conversation.state == ConversationState.CLOSED:
         _reopen_locked(conversation, by_team=False)
     now = timezone.now()
-    asked_bot = conversation.state == ConversationState.BOT
-    created = [_add(conversation, MessageKind.VISITOR, text, asked_bot=asked_bot)]
+    asked_bot = conversation.state == ConversationState.BOT and bool(text)
+    line = _add(conversation, MessageKind.VISITOR, text, asked_bot=asked_bot)
+    stored = _store_files(line, uploads)
+    created = [line]
     conversation.last_visitor_message_at = now
     if page_url:
         conversation.page_url = page_url[:1000]
     if not conversation.subject:
-        conversation.subject = text.splitlines()[0][:200]
+        conversation.subject = (text.splitlines()[0] if text else f"File: {stored[0].name}")[:200]
     conversation.save()
     if asked_bot:
         outcome = bot.triage(text, None if conversation.agency.is_platform else conversation.agency_id)
@@ -216,7 +238,7 @@ def do_post_visitor_message(
             if notice is not None:
                 created.append(notice)
     else:
-        _mirror_to_case(conversation, text, None, conversation.visitor.display_name)
+        _mirror_to_case(conversation, text, None, conversation.visitor.display_name, stored)
     _published(conversation)
     return created
 
@@ -407,9 +429,15 @@ def do_assign(*, conversation: Conversation, assignee: User, by: User) -> Conver
 
 
 @transaction.atomic
-def do_reply_as_agent(*, conversation: Conversation, user: User, body: str) -> ConversationMessage:
-    """A person answers in the chat. The bot is silent from here on (state ``with_human``)."""
-    text = _clean_body(body)
+def do_reply_as_agent(
+    *, conversation: Conversation, user: User, body: str, files: Sequence[File] = ()
+) -> ConversationMessage:
+    """A person answers in the chat. The bot is silent from here on (state ``with_human``).
+
+    ``files`` follow the product's one rule (``check_files``) and reach the visitor with the line.
+    """
+    uploads = [f for f in files if f is not None]
+    text = _clean_body(body, uploads)
     conversation = _lock(conversation)
     _check_team(conversation, user)
     now = timezone.now()
@@ -424,7 +452,8 @@ def do_reply_as_agent(*, conversation: Conversation, user: User, body: str) -> C
     conversation.team_read_at = now
     conversation.save()
     message = _add(conversation, MessageKind.AGENT, text, author_user=user, created_at=now)
-    _mirror_to_case(conversation, text, user, user.get_short_name())
+    stored = _store_files(message, uploads)
+    _mirror_to_case(conversation, text, user, user.get_short_name(), stored)
     schedule_visitor_reply_email(message, conversation)
     _published(conversation)
     return message
@@ -531,3 +560,38 @@ def do_record_visitor_email_reply(*, conversation: Conversation, body: str) -> C
     conversation.save()
     _published(conversation)
     return line
+
+
+# --- files in the chat (issue 16 §2) ------------------------------------------------------------
+
+
+def _store_files(line: ConversationMessage, uploads: Sequence[File]) -> list[ConversationFile]:
+    """Store a line's files (already checked by ``check_files``), typed from their bytes."""
+    stored = []
+    for upload in uploads:
+        name = upload_name(upload)
+        row = ConversationFile(
+            conversation_id=line.conversation_id,
+            message=line,
+            name=name,
+            size=upload_size(upload),
+            content_type=sniff_upload(upload, name),
+        )
+        # Storage.save copies in chunks (a temp file above 256 KB): never all in memory.
+        row.file.save("file", upload, save=False)
+        row.save()
+        stored.append(row)
+    return stored
+
+
+@contextlib.contextmanager
+def open_conversation_files(files: Sequence[ConversationFile]) -> Iterator[list[File]]:
+    """The stored files as ``File`` objects named as the sender named them, closed afterwards."""
+    with contextlib.ExitStack() as stack:
+        yield [File(stack.enter_context(row.file.open("rb")), name=row.name) for row in files]
+
+
+def link_case_documents(files: Sequence[ConversationFile], documents: Iterable[Document]) -> None:
+    """Remember which case Document is the copy of which chat file (same order as posted)."""
+    for row, document in zip(files, documents, strict=True):
+        ConversationFile.objects.filter(pk=row.pk).update(case_document=document)

@@ -31,18 +31,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casedesk.accounts.models import Agency, Client, Membership, User
-from casedesk.cases.actions import do_create_case, do_post_message
+from casedesk.cases.actions import MAX_FILES_PER_MESSAGE, do_create_case, do_post_message
 from casedesk.cases.events import NotificationsChanged
 from casedesk.cases.models import Case, CaseSource, MessageSource, Notification, NotificationKind
 from casedesk.jobs import durable_task
 from casedesk.jobs.faults import fault_point
 from casedesk.lib.emails import build_email
 from casedesk.lib.events import emit
+from casedesk.lib.files import human_size
 from casedesk.mail.models import EmailKind
 from casedesk.mail.outbound import deliver, record_outbound_email
 from casedesk.support.events import ConversationChanged
 from casedesk.support.models import (
     Conversation,
+    ConversationFile,
     ConversationState,
     Escalation,
     EscalationStatus,
@@ -124,10 +126,13 @@ def transcript_markdown(conversation: Conversation) -> str:
         MessageKind.BOT_NOTICE: "Assistant",
         MessageKind.SYSTEM: "casedesk",
     }
-    for message in conversation.messages.select_related("author_user").order_by("id"):
+    rows = conversation.messages.select_related("author_user").prefetch_related("files").order_by("id")
+    for message in rows:
         who = labels.get(message.kind) or (message.author_user.name if message.author_user else "Team")
         stamp = timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M")
         body = message.body.replace("\n", "\n> ")
+        for sent in message.files.all():
+            body += ("\n> " if body else "") + f"(file: {sent.name}, {human_size(sent.size)})"
         lines.append(f"> **{who}** · {stamp}\n> {body}")
         if message.article_url:
             lines.append(f"> (answer from [{message.article_title}]({message.article_url}))")
@@ -262,8 +267,23 @@ def _open_case(conversation: Conversation) -> Case:
         members=[conversation.assignee] if conversation.assignee else [],
         source=CaseSource.SUPPORT_CHAT,
     )
-    do_post_message(case=case, body=transcript_markdown(conversation), source=MessageSource.SUPPORT_CHAT)
+    _post_transcript(conversation, case)
     return case
+
+
+def _post_transcript(conversation: Conversation, case: Case) -> None:
+    """The transcript opens the case; the files sent in the chat so far ride on it (into the
+    case's Documents), like its lines. A message carries at most ``MAX_FILES_PER_MESSAGE``
+    files, so a chat with more continues in further "files from the chat" messages."""
+    from casedesk.support.actions import link_case_documents, open_conversation_files
+
+    pending = list(ConversationFile.objects.filter(conversation=conversation, case_document__isnull=True))
+    batches = [pending[i : i + MAX_FILES_PER_MESSAGE] for i in range(0, len(pending), MAX_FILES_PER_MESSAGE)]
+    for index, batch in enumerate(batches or [[]]):
+        body = transcript_markdown(conversation) if index == 0 else "More files from the support chat."
+        with open_conversation_files(batch) as uploads:
+            message = do_post_message(case=case, body=body, files=uploads, source=MessageSource.SUPPORT_CHAT)
+        link_case_documents(batch, message.documents.order_by("id"))
 
 
 def _notify_team(conversation: Conversation, case: Case) -> None:

@@ -44,6 +44,35 @@ def read_visitor_token(token: str, agency_id: int) -> str | None:
     return str(data["v"])
 
 
+FILE_TOKEN_SALT = "casedesk.support.file-link"  # noqa: S105 (a salt, not a secret)
+FILE_TOKEN_MAX_AGE_SECONDS = 7 * 24 * 3600
+
+
+def issue_file_token(visitor: Visitor, file_id: int) -> str:
+    """A download link's key for one file of one visitor (links cannot carry the header token)."""
+    return signing.dumps(
+        {"f": file_id, "v": str(visitor.public_id), "a": visitor.agency_id}, salt=FILE_TOKEN_SALT
+    )
+
+
+def read_file_token(token: str, agency_id: int) -> tuple[int, str] | None:
+    """(file id, visitor public id) from a valid link key for this agency, else None."""
+    if not token or len(token) > 500:
+        return None
+    try:
+        data = signing.loads(token, salt=FILE_TOKEN_SALT, max_age=FILE_TOKEN_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("a") != agency_id
+        or not isinstance(data.get("f"), int)
+        or not isinstance(data.get("v"), str)
+    ):
+        return None
+    return int(data["f"]), str(data["v"])
+
+
 def identity_hash(secret: str, user_id: str) -> str:
     """What the agency's backend computes: hex HMAC-SHA256 of the user id with the widget secret."""
     return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()

@@ -287,6 +287,39 @@ class ConversationMessage(models.Model):
         return "casedesk"
 
 
+def conversation_file_upload_to(instance: ConversationFile, filename: str) -> str:
+    # Never the sender's filename on disk (as case documents): a random folder per file.
+    return f"support/{instance.conversation_id}/{secrets.token_hex(16)}/file"
+
+
+class ConversationFile(models.Model):
+    """A file sent in the chat, by the visitor or by a person of the team (issue 16 §2).
+
+    Same rules as case files: at most ``MAX_ATTACHMENT_BYTES`` (``casedesk.cases.actions.
+    check_files``), type sniffed from the bytes, always served inert. Like every conversation
+    line it is visible to the visitor. Once the conversation has a case, each file is also
+    copied into the case's Documents (``case_document``): files sent before the escalation
+    ride on the transcript message, later ones on the mirrored line.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="files")
+    message = models.ForeignKey(ConversationMessage, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=conversation_file_upload_to, max_length=300)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=120)
+    case_document = models.ForeignKey(
+        "cases.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class EscalationStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DONE = "done", "Case opened"

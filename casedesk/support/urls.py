@@ -23,6 +23,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("support/conversations/<int:conversation_id>/assign/", team.assign, name="assign"),
     path("support/conversations/<int:conversation_id>/close/", team.close, name="close"),
     path("support/conversations/<int:conversation_id>/reopen/", team.reopen, name="reopen"),
+    path(
+        "support/conversations/<int:conversation_id>/files/<int:file_id>/",
+        team.conversation_file,
+        name="conversation_file",
+    ),
     path("settings/support-widget/", widget_settings.widget_settings, name="widget_settings"),
     path("settings/help-centre/", help_insights.help_centre, name="help_centre"),
     path("settings/help-centre/add-examples/", help_insights.add_example_questions, name="help_add_examples"),
@@ -74,4 +79,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         widget_api.seen,
         name="widget_seen",
     ),
+    path("widget/api/<slug:agency_slug>/files/<str:token>", widget_api.file_download, name="widget_file"),
 ]

@@ -7,18 +7,28 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.handlers.asgi import ASGIRequest
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from casedesk.accounts.access import access_current_agency, viewer_from_request
 from casedesk.accounts.decorators import team_required
 from casedesk.accounts.models import Membership, User
 from casedesk.lib.errors import ActionError
+from casedesk.lib.files import file_response, upload_limit_bytes
+from casedesk.lib.http import error_json, wants_json
 from casedesk.support import actions, stats
-from casedesk.support.access import access_conversation_as_team, platform_desk_for, team_conversations
+from casedesk.support.access import (
+    access_conversation_as_team,
+    access_conversation_file_as_team,
+    platform_desk_for,
+    team_conversations,
+)
 from casedesk.support.models import (
     WAITING_STATES,
     Conversation,
@@ -80,7 +90,7 @@ def console(request: HttpRequest) -> HttpResponse:
 
 
 def _messages(conversation: Conversation) -> QuerySet[ConversationMessage]:
-    return conversation.messages.select_related("author_user").order_by("id")
+    return conversation.messages.select_related("author_user").prefetch_related("files").order_by("id")
 
 
 @team_required
@@ -101,6 +111,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         "nav": "console" if conversation.agency.is_platform else "support",
         "escalation": Escalation.objects.filter(conversation=conversation).first(),
         "draft": request.session.pop("support_draft", ""),
+        "max_bytes": upload_limit_bytes(),
     }
     return render(request, "support/conversation.html", context)
 
@@ -126,7 +137,12 @@ def _act(request: HttpRequest, conversation_id: int, action: str) -> HttpRespons
     assert isinstance(user, User)
     try:
         if action == "reply":
-            actions.do_reply_as_agent(conversation=conversation, user=user, body=request.POST.get("body", ""))
+            actions.do_reply_as_agent(
+                conversation=conversation,
+                user=user,
+                body=request.POST.get("body", ""),
+                files=request.FILES.getlist("files"),
+            )
         elif action == "claim":
             actions.do_claim(conversation=conversation, user=user)
         elif action == "assign":
@@ -139,9 +155,13 @@ def _act(request: HttpRequest, conversation_id: int, action: str) -> HttpRespons
         elif action == "reopen":
             actions.do_reopen(conversation=conversation, by=user)
     except ActionError as error:
+        if action == "reply" and wants_json(request):
+            return error_json(error)  # conversation.js keeps the text and the chosen files
         messages.error(request, error.message)
         if action == "reply":
             request.session["support_draft"] = request.POST.get("body", "")[:4000]
+    if action == "reply" and wants_json(request):
+        return JsonResponse({"ok": True}, status=201)
     return redirect("support:conversation", conversation_id=conversation.pk)
 
 
@@ -173,3 +193,25 @@ def close(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_POST
 def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _act(request, conversation_id, "reopen")
+
+
+@require_GET
+def conversation_file(request: HttpRequest, conversation_id: int, file_id: int) -> HttpResponseBase:
+    """A file sent in the chat, for the conversation's team only; always a download, inert.
+
+    Not ``team_required`` (that decorator answers pages): anyone else gets the same 404 as a
+    missing file, after signing in."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    row = access_conversation_file_as_team(viewer_from_request(request), conversation_id, file_id)
+    try:
+        fileobj = row.file.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        raise Http404("This file is missing from storage.") from None
+    return file_response(
+        fileobj,
+        filename=row.name,
+        content_type=row.content_type,
+        inline=False,
+        asynchronous=isinstance(request, ASGIRequest),
+    )

@@ -16,16 +16,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
+from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.html import escape, linebreaks
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 
 from casedesk.accounts.access import viewer_from_request
 from casedesk.accounts.models import Agency, User
+from casedesk.cases.actions import check_files
 from casedesk.lib.errors import ActionError
+from casedesk.lib.files import file_response, upload_limit_bytes
 from casedesk.lib.markdown import render_markdown
 from casedesk.support import actions, identity, ratelimit
-from casedesk.support.access import access_conversation_as_visitor, asking_agency_for
+from casedesk.support.access import (
+    access_conversation_as_visitor,
+    access_conversation_file_as_visitor,
+    asking_agency_for,
+)
 from casedesk.support.models import (
     Conversation,
     ConversationMessage,
@@ -89,6 +101,9 @@ def _error(status: int, message: str, code: str, origin: str = "") -> HttpRespon
 def _parse_body(request: HttpRequest) -> dict[str, Any]:
     if request.method != "POST":
         return {}
+    if request.content_type == "multipart/form-data":
+        # A line with files (the fields are the JSON body's, as text); files are in request.FILES.
+        return {key: request.POST.get(key) for key in request.POST}
     if not request.body:
         return {}
     try:
@@ -234,6 +249,7 @@ def message_json(
         "kind": message.kind,
         "author": message.author_label,
         "html": html,
+        "files": files_json(call, message),
         "created_at": message.created_at.isoformat(),
         "article_url": call.absolute(message.article_url) if message.article_url else "",
         "article_title": message.article_title,
@@ -255,9 +271,11 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
 
 
 def conversation_json(call: WidgetCall, conversation: Conversation, after: int = 0) -> dict[str, Any]:
-    messages = ConversationMessage.objects.filter(conversation=conversation, pk__gt=after).select_related(
-        "author_user"
-    )[:500]
+    messages = (
+        ConversationMessage.objects.filter(conversation=conversation, pk__gt=after)
+        .select_related("author_user")
+        .prefetch_related("files")[:500]
+    )
     return {
         "conversation": conversation_summary(conversation),
         "messages": [message_json(call, message, conversation) for message in messages],
@@ -346,6 +364,7 @@ def bootstrap(call: WidgetCall) -> HttpResponse:
             "conversations": [conversation_summary(c) for c in conversations],
             "poll_seconds": POLL_SECONDS,
             "max_message_chars": actions.MAX_MESSAGE_CHARS,
+            "max_file_bytes": upload_limit_bytes(),
             "websocket_path": "/ws/support/widget/",
         }
     )
@@ -365,11 +384,14 @@ def conversations(call: WidgetCall) -> HttpResponse:
         _visitor, requesting = _known_visitor(call)
         if requesting is None:
             raise ApiError(403, "The casedesk support chat is for signed-in agency teams.", "not_shown")
+    files = _uploads(call)
+    if files:
+        check_files(files)  # refused before the conversation exists: nothing is left behind
     conversation = actions.do_start_conversation(
         agency=call.agency, visitor=call.visitor, page_url=page_url, requesting_agency=requesting
     )
-    if body.strip():
-        actions.do_post_visitor_message(conversation=conversation, body=body, page_url=page_url)
+    if body.strip() or files:
+        actions.do_post_visitor_message(conversation=conversation, body=body, page_url=page_url, files=files)
         conversation.refresh_from_db()
     return JsonResponse(conversation_json(call, conversation), status=201)
 
@@ -396,7 +418,7 @@ def post_message(call: WidgetCall, public_id: str) -> HttpResponse:
     # Read well past the limit, so the refusal names the real length (never cut and posted).
     body = _string(call.data, "body", 10 * actions.MAX_MESSAGE_CHARS)
     actions.do_post_visitor_message(
-        conversation=conversation, body=body, page_url=_string(call.data, "page_url")
+        conversation=conversation, body=body, page_url=_string(call.data, "page_url"), files=_uploads(call)
     )
     conversation.refresh_from_db()
     return JsonResponse(conversation_json(call, conversation, _after(call)), status=201)
@@ -446,3 +468,78 @@ def seen(call: WidgetCall, public_id: str) -> HttpResponse:
     if not isinstance(up_to, int) or isinstance(up_to, bool):
         raise ApiError(400, "Send “up_to”: the id of the last message the widget showed.", "bad_field")
     return JsonResponse({"marked": actions.do_mark_seen(conversation=conversation, up_to_message_id=up_to)})
+
+
+# --- files in the chat (issue 16 §2) ----------------------------------------------------------
+
+
+def _uploads(call: WidgetCall) -> list[UploadedFile]:
+    """The files of a multipart line (field ``files``); the size rule is ``check_files``'s."""
+    return list(call.request.FILES.getlist("files"))
+
+
+def files_json(call: WidgetCall, message: ConversationMessage) -> list[dict[str, Any]]:
+    """A line's files with download links for this visitor only (a signed key per file)."""
+    visitor = call.visitor
+    rows = list(message.files.all())
+    if visitor is None or not rows:
+        return []
+    return [
+        {
+            "id": row.pk,
+            "name": row.name,
+            "size": row.size,
+            "size_label": filesizeformat(row.size),
+            "url": call.absolute(
+                reverse(
+                    "support:widget_file",
+                    args=[call.agency.slug, identity.issue_file_token(visitor, row.pk)],
+                )
+            ),
+        }
+        for row in rows
+    ]
+
+
+@require_GET
+def file_download(request: HttpRequest, agency_slug: str, token: str) -> HttpResponseBase:
+    """A visitor's download link: only the visitor of the file's own conversation, always inert.
+
+    A signed-in person's chat (``Visitor.user``) needs that person's session as well, as the API.
+    """
+    missing = HttpResponse(
+        "This file link is not valid any more, or the file belongs to another conversation. "
+        "Open the chat again to get a fresh link.",
+        status=404,
+        content_type="text/plain; charset=utf-8",
+    )
+    agency = Agency.objects.filter(slug=agency_slug).first()
+    key = identity.read_file_token(token, agency.pk) if agency is not None else None
+    if agency is None or key is None:
+        return missing
+    try:
+        ratelimit.check(ip=request.META.get("REMOTE_ADDR", ""), token_id=None, tenant_id=agency.pk)
+    except ratelimit.RateLimited as limited:
+        response = HttpResponse(limited.message, status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    file_id, visitor_public_id = key
+    visitor = Visitor.objects.filter(public_id=visitor_public_id, agency=agency).first()
+    if visitor is None:
+        return missing
+    if visitor.user_id is not None and (
+        not request.user.is_authenticated or request.user.pk != visitor.user_id
+    ):
+        return missing
+    try:
+        row = access_conversation_file_as_visitor(visitor, file_id)
+        fileobj = row.file.open("rb")
+    except (Http404, FileNotFoundError, OSError, ValueError):
+        return missing
+    return file_response(
+        fileobj,
+        filename=row.name,
+        content_type=row.content_type,
+        inline=False,
+        asynchronous=isinstance(request, ASGIRequest),
+    )

@@ -206,6 +206,7 @@
     wrap.appendChild(els.panel);
     wrap.appendChild(els.launcher);
     document.addEventListener("visibilitychange", reportSeen);
+    buildFiles(row);
   }
 
   function updateCount() {
@@ -373,6 +374,7 @@
     var body = el("div");
     body.innerHTML = m.html; // sanitised on the server (nh3 / escaped)
     li.appendChild(body);
+    if (m.files && m.files.length) li.appendChild(renderFiles(m.files));
     if (m.article_url) {
       var p = el("p");
       p.appendChild(document.createTextNode("Read the full article: "));
@@ -393,6 +395,143 @@
       li.appendChild(fb);
     }
     return li;
+  }
+
+  // --- files in the chat (issue 16 §2): attach, chips with size and progress, remove, links ---
+  // The server's one rule decides (25 MB per file, the same sentence everywhere); the widget
+  // only says it early, from the limit the server sent in the bootstrap (max_file_bytes).
+  var pendingFiles = [];  // { file, chip, bar }
+  var FILES_CSS = [
+    ".attach{display:inline-flex;align-items:center;gap:4px;margin-left:auto;margin-right:6px}",
+    ".attach svg{width:16px;height:16px}",
+    ".files{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:4px}",
+    ".files[hidden]{display:none}",
+    ".chip{display:flex;flex-wrap:wrap;align-items:center;gap:6px;border:1px solid var(--line);border-radius:8px;padding:5px 8px;font-size:13px;background:var(--bubble);color:var(--ink)}",
+    ".chip .name{font-weight:600;overflow-wrap:anywhere;flex:1 1 auto;min-width:0}",
+    ".chip .size{color:var(--soft)}",
+    ".chip progress{flex-basis:100%;height:6px;accent-color:var(--brand)}",
+    ".chip progress[hidden]{display:none}",
+    ".chip button{background:transparent;border:1px solid var(--line);border-radius:6px;color:var(--ink);cursor:pointer;font-size:13px;padding:2px 8px}",
+    ".msg .files{margin-top:6px}",
+    ".msg .chip a{color:inherit}",
+    ".msg.visitor .chip{background:rgb(255 255 255/.16);border-color:rgb(255 255 255/.5);color:#fff}",
+    ".msg.visitor .chip .size{color:#fff}"
+  ].join("\n");
+  var ICON_CLIP = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M21.4 11.1l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6l7.8-7.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>';
+
+  // Django's filesizeformat, so a chip says what the chat will say once the file is sent.
+  function fileSize(n) {
+    if (n < 1024) return n + (n === 1 ? "\u00a0byte" : "\u00a0bytes");
+    var units = ["KB", "MB", "GB"], v = n, u = -1;
+    do { v /= 1024; u++; } while (v >= 1024 && u < units.length - 1);
+    return v.toFixed(1) + "\u00a0" + units[u];
+  }
+  function tooLargeSentence(file, max) {
+    var shown = fileSize(file.size), limit = fileSize(max);
+    return "“" + file.name + "” is " + (shown === limit ? "just over " + limit : shown) + "; the limit is " + limit + " per file. Nothing was sent: remove that file (or share a link to it) and send again.";
+  }
+
+  function buildFiles(row) {
+    var style = el("style");
+    if (script.nonce) style.nonce = script.nonce;
+    style.textContent = FILES_CSS;
+    root.appendChild(style);
+    els.fileInput = el("input", { type: "file", multiple: "", name: "files", "aria-label": "Files to attach", hidden: "" });
+    els.fileInput.addEventListener("change", function () { addFiles(els.fileInput.files); els.fileInput.value = ""; });
+    els.attach = el("button", { type: "button", "class": "ghost attach", "aria-label": "Attach a file" });
+    els.attach.innerHTML = ICON_CLIP;
+    els.attach.appendChild(document.createTextNode("Attach"));
+    els.attach.addEventListener("click", function () { els.fileInput.click(); });
+    row.insertBefore(els.attach, els.send);
+    els.composer.appendChild(els.fileInput);
+    els.files = el("ul", { "class": "files", "aria-label": "Files to send", hidden: "" });
+    els.composer.insertBefore(els.files, row);
+  }
+
+  function addFiles(list) {
+    Array.prototype.forEach.call(list, function (file) {
+      var chip = el("li", { "class": "chip", "data-file-name": file.name });
+      chip.appendChild(el("span", { "class": "name" }, file.name));
+      chip.appendChild(el("span", { "class": "size" }, fileSize(file.size)));
+      var remove = el("button", { type: "button", "aria-label": "Remove " + file.name }, "Remove");
+      var bar = el("progress", { max: "100", value: "0", "aria-label": "Sending " + file.name, hidden: "" });
+      var entry = { file: file, chip: chip, bar: bar, remove: remove };
+      remove.addEventListener("click", function () { removeFile(entry); });
+      chip.appendChild(remove); chip.appendChild(bar);
+      pendingFiles.push(entry); els.files.appendChild(chip);
+    });
+    els.files.hidden = pendingFiles.length === 0;
+    if (list.length) els.announce.textContent = list.length === 1 ? "“" + list[0].name + "” added." : list.length + " files added.";
+    els.error.textContent = "";
+  }
+
+  function removeFile(entry) {
+    if (state.busy) return;
+    pendingFiles = pendingFiles.filter(function (e) { return e !== entry; });
+    entry.chip.remove();
+    els.files.hidden = pendingFiles.length === 0;
+    els.announce.textContent = "“" + entry.file.name + "” removed.";
+    els.input.focus();
+  }
+
+  function clearFiles() {
+    pendingFiles.forEach(function (e) { e.chip.remove(); });
+    pendingFiles = [];
+    els.files.hidden = true;
+  }
+
+  function sendWithFiles(text) {
+    if (state.busy) return;
+    var max = state.info.max_file_bytes || 0;
+    for (var i = 0; i < pendingFiles.length; i++) {
+      if (max && pendingFiles[i].file.size > max) { els.error.textContent = tooLargeSentence(pendingFiles[i].file, max); return; }
+    }
+    state.busy = true; els.error.textContent = ""; els.send.disabled = true;
+    var data = new FormData();
+    data.append("body", text);
+    data.append("page_url", location.href);
+    pendingFiles.forEach(function (e) { data.append("files", e.file, e.file.name); e.bar.hidden = false; e.bar.value = 0; e.remove.disabled = true; });
+    var path = state.current ? "/conversations/" + state.current.id + "/messages?after=" + state.lastId : "/conversations";
+    var req = new XMLHttpRequest();
+    req.open("POST", api + path);
+    if (state.token) req.setRequestHeader("X-Visitor-Token", state.token);
+    req.withCredentials = sameOrigin;
+    req.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      var sum = pendingFiles.reduce(function (s, f) { return s + f.file.size; }, 0), start = Math.max(0, e.total - sum);
+      pendingFiles.forEach(function (f) {
+        f.bar.value = Math.round(100 * Math.max(0, Math.min(1, f.file.size ? (e.loaded - start) / f.file.size : 1)));
+        start += f.file.size;
+      });
+    });
+    function done(ok, payload) {
+      state.busy = false; els.send.disabled = false;
+      pendingFiles.forEach(function (f) { f.bar.hidden = true; f.remove.disabled = false; });
+      if (!ok) { els.error.textContent = payload; els.input.focus(); return; }
+      els.input.value = ""; updateCount(); clearFiles();
+      apply(payload, !state.current || payload.conversation.id !== state.current.id);
+      els.input.focus();
+    }
+    req.addEventListener("load", function () {
+      var d = {};
+      try { d = JSON.parse(req.responseText); } catch (err) { /* not JSON: a proxy's page */ }
+      if (req.status >= 200 && req.status < 300) done(true, d);
+      else done(false, d.error || (req.status === 413 ? "This file is larger than the limit of " + fileSize(max) + " per file." : "Something went wrong. Try again in a moment."));
+    });
+    req.addEventListener("error", function () { done(false, "The help desk could not be reached. Check your connection; your message and files are still here."); });
+    req.send(data);
+  }
+
+  function renderFiles(files) {
+    var list = el("ul", { "class": "files", "aria-label": "Files" });
+    files.forEach(function (f) {
+      var li = el("li", { "class": "chip", "data-file": String(f.id) });
+      var a = el("a", { "class": "name", href: f.url, download: f.name, rel: "noopener" }, f.name);
+      li.appendChild(a);
+      li.appendChild(el("span", { "class": "size" }, f.size_label));
+      list.appendChild(li);
+    });
+    return list;
   }
 
   function announce(messages) {
@@ -423,6 +562,7 @@
 
   function send() {
     var text = els.input.value.trim();
+    if (pendingFiles.length) { sendWithFiles(text); return; }
     if (!text || state.busy) return;
     state.busy = true; els.error.textContent = ""; els.send.disabled = true;
     var request = state.current
