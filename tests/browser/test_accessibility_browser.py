@@ -7,6 +7,7 @@ any impact, fails; the failure lists every page, theme and width with its rule a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,9 +114,31 @@ def test_client_pages_have_no_axe_violations(cast: Cast, live_url: str, browser:
     report.assert_clean()
 
 
+def _write(folder: Path, name: str, content: bytes) -> str:
+    path = folder / name
+    path.write_bytes(content)
+    return str(path)
+
+
+def _widget_with_files(page: Any, folder: Path, report: AxeReport) -> None:
+    """Files in the chat (issue 16 §2): a chip waiting to be sent, then a file sent and shown."""
+    page.set_input_files(f"{WIDGET} >> input[type=file]", _write(folder, "receipt.pdf", b"%PDF-1.4\n% r\n"))
+    page.locator(f"{WIDGET} >> ul.files li.chip").wait_for()
+    audit_everywhere(page, "storefront, widget with a file to send", report)
+    page.press(f"{WIDGET} >> #cd-input", "Enter")
+    page.locator(f"{WIDGET} >> li.msg.visitor a", has_text="receipt.pdf").wait_for(timeout=10_000)
+    audit_everywhere(page, "storefront, widget with a file sent", report)
+
+
 def test_storefront_widget_and_support_pages_have_no_axe_violations(
-    cast: Cast, live_url: str, browser: Any, monkeypatch: pytest.MonkeyPatch
+    cast: Cast,
+    live_url: str,
+    browser: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    settings: Any,
 ) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr(bot, "triage", fake_triage)
     cast.agency_a.support_widget_for_customers = True
     cast.agency_a.save()
@@ -141,12 +164,16 @@ def test_storefront_widget_and_support_pages_have_no_axe_violations(
     page.locator(f"{WIDGET} >> li.msg.bot_notice").wait_for(timeout=10_000)
     audit_everywhere(page, "storefront, widget handed over", report)
     drain_tasks()
+    _widget_with_files(page, tmp_path, report)
 
     team = browser.new_context().new_page()
     sign_in(team, live_url, cast.bob.email, PASSWORD)
     _visit(team, f"{live_url}/support/", "support queue", report)
     conversation = Conversation.objects.get()
     _visit(team, f"{live_url}/support/conversations/{conversation.pk}/", "support conversation", report)
+    team.set_input_files("#composer-files", _write(tmp_path, "form.pdf", b"%PDF-1.4\n% form\n"))
+    team.locator("#composer-attachments li").wait_for()
+    audit_everywhere(team, "support conversation, a file to send", report)
 
     staff = browser.new_context().new_page()
     sign_in(staff, live_url, cast.pat.email, PASSWORD)

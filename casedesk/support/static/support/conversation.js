@@ -35,8 +35,15 @@
   var send = document.getElementById("composer-send");
   var body = document.getElementById("reply-body");
   function showError(text) { error.textContent = text; error.hidden = !text; }
+  // The server's casedesk.lib.files.human_size ("25 MB", "31.2 MB"): the same sentence as the server's.
+  function humanSize(n) {
+    if (n < 1024) return n + (n === 1 ? " byte" : " bytes");
+    var units = ["KB", "MB", "GB", "TB"], v = n, u = -1;
+    do { v /= 1024; u++; } while (v >= 1024 && u < units.length - 1);
+    return v.toFixed(1).replace(/\.0$/, "") + " " + units[u];
+  }
   function tooLarge(file, max) {
-    var shown = picker.size(file.size), limit = picker.size(max);
+    var shown = humanSize(file.size), limit = humanSize(max);
     return "“" + file.name + "” is " + (shown === limit ? "just over " + limit : shown) + "; the limit is " + limit + " per file. Nothing was sent: remove that file (or share a link to it) and send again.";
   }
   form.addEventListener("submit", function (e) {

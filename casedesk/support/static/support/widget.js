@@ -426,8 +426,16 @@
     do { v /= 1024; u++; } while (v >= 1024 && u < units.length - 1);
     return v.toFixed(1) + "\u00a0" + units[u];
   }
+  // The server's casedesk.lib.files.human_size ("25 MB", "31.2 MB"), so the early refusal reads
+  // exactly as the server's would.
+  function humanSize(n) {
+    if (n < 1024) return n + (n === 1 ? " byte" : " bytes");
+    var units = ["KB", "MB", "GB", "TB"], v = n, u = -1;
+    do { v /= 1024; u++; } while (v >= 1024 && u < units.length - 1);
+    return v.toFixed(1).replace(/\.0$/, "") + " " + units[u];
+  }
   function tooLargeSentence(file, max) {
-    var shown = fileSize(file.size), limit = fileSize(max);
+    var shown = humanSize(file.size), limit = humanSize(max);
     return "“" + file.name + "” is " + (shown === limit ? "just over " + limit : shown) + "; the limit is " + limit + " per file. Nothing was sent: remove that file (or share a link to it) and send again.";
   }
 
@@ -516,7 +524,7 @@
       var d = {};
       try { d = JSON.parse(req.responseText); } catch (err) { /* not JSON: a proxy's page */ }
       if (req.status >= 200 && req.status < 300) done(true, d);
-      else done(false, d.error || (req.status === 413 ? "This file is larger than the limit of " + fileSize(max) + " per file." : "Something went wrong. Try again in a moment."));
+      else done(false, d.error || (req.status === 413 ? "This file is larger than the limit of " + humanSize(max) + " per file." : "Something went wrong. Try again in a moment."));
     });
     req.addEventListener("error", function () { done(false, "The help desk could not be reached. Check your connection; your message and files are still here."); });
     req.send(data);
