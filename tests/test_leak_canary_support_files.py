@@ -113,7 +113,8 @@ def test_widget_files_never_expose_internal_notes_or_another_tenants_files(
     for link in links:
         download = HttpClient().get(urlsplit(link).path)
         assert download.status_code == 200
-        collected.append(b"".join(download.streaming_content).decode("latin-1"))
+        content = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+        collected.append(content.decode("latin-1"))
     assert [text for text in collected if CANARY in text] == [], "the canary leaked to the visitor"
 
     # Even a link signed for this visitor with another tenant's file id opens nothing.
