@@ -376,3 +376,17 @@ def test_a_chat_with_more_files_than_one_message_carries_continues_in_more_messa
     conversation.refresh_from_db()
     assert Document.objects.filter(case=conversation.case).count() == MAX_FILES_PER_MESSAGE + 2
     assert not ConversationFile.objects.filter(case_document__isnull=True).exists()
+
+
+def test_the_unseen_reply_email_names_the_files_a_person_sent(
+    cast: Cast, run_tasks: Callable[..., int]
+) -> None:
+    conversation = _escalated(cast, run_tasks)
+    actions.do_set_answer_email(conversation=conversation, email="sam@example.com")
+    actions.do_reply_as_agent(
+        conversation=conversation, user=cast.bob, body="", files=[SimpleUploadedFile("form.pdf", PDF)]
+    )
+    mail.outbox.clear()
+    run_tasks(include_delayed=True)
+    [sent] = [m for m in mail.outbox if m.to == ["sam@example.com"]]
+    assert f"(file: form.pdf, {len(PDF)} bytes)" in sent.body

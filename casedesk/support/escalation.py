@@ -38,7 +38,6 @@ from casedesk.jobs import durable_task
 from casedesk.jobs.faults import fault_point
 from casedesk.lib.emails import build_email
 from casedesk.lib.events import emit
-from casedesk.lib.files import human_size
 from casedesk.mail.models import EmailKind
 from casedesk.mail.outbound import deliver, record_outbound_email
 from casedesk.support.events import ConversationChanged
@@ -131,8 +130,8 @@ def transcript_markdown(conversation: Conversation) -> str:
         who = labels.get(message.kind) or (message.author_user.name if message.author_user else "Team")
         stamp = timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M")
         body = message.body.replace("\n", "\n> ")
-        for sent in message.files.all():
-            body += ("\n> " if body else "") + f"(file: {sent.name}, {human_size(sent.size)})"
+        for note in message.file_notes:
+            body += ("\n> " if body else "") + note
         lines.append(f"> **{who}** · {stamp}\n> {body}")
         if message.article_url:
             lines.append(f"> (answer from [{message.article_title}]({message.article_url}))")

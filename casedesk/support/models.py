@@ -24,6 +24,7 @@ from django.db import models
 from django.utils import timezone
 
 from casedesk.accounts.models import Agency, Client, Contact
+from casedesk.lib.files import human_size
 
 
 class HelpArticle(models.Model):
@@ -275,6 +276,11 @@ class ConversationMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} message {self.pk} in conversation {self.conversation_id}"
+
+    @property
+    def file_notes(self) -> list[str]:
+        """``(file: plan.pdf, 1.2 MB)`` for each file sent with this line (prefetch ``files``)."""
+        return [f"(file: {sent.name}, {human_size(sent.size)})" for sent in self.files.all()]
 
     @property
     def author_label(self) -> str:

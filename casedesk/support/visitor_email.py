@@ -225,12 +225,13 @@ def _lines(conversation: Conversation) -> list[ChatLine]:
         ConversationMessage.objects.filter(conversation=conversation)
         .exclude(kind=MessageKind.SYSTEM)
         .select_related("author_user")
+        .prefetch_related("files")
         .order_by("-id")[:LATEST_LINES]
     )
     return [
         ChatLine(
             author=row.author_label,
-            text=row.body,
+            text="\n".join([row.body, *row.file_notes]).strip(),
             when=timezone.localtime(row.created_at).strftime("%-d %b %Y, %H:%M"),
         )
         for row in reversed(rows)
