@@ -119,6 +119,24 @@ def test_team_documents_page_upload_at_the_limit(
 
 
 @pytest.mark.parametrize(("size", "accepted"), [(LIMIT, True), (LIMIT + 1, False)])
+def test_team_thread_composer_upload_at_the_limit(
+    cast: Cast, sparse: Callable[[str, int], Any], size: int, accepted: bool
+) -> None:
+    response = cast.login(cast.bob).post(
+        f"/cases/{cast.case_a.pk}/messages/",
+        {"body": "the plan", "files": [sparse("plan.pdf", size)]},
+        headers={"Accept": "application/json"},
+    )
+    if accepted:
+        assert response.status_code == 201, response.content
+        assert Message.objects.get(case=cast.case_a).documents.get().size == LIMIT
+    else:
+        assert response.status_code == 413
+        assert response.json()["error"].startswith(_refusal("plan.pdf"))
+        assert not Message.objects.filter(case=cast.case_a).exists()
+
+
+@pytest.mark.parametrize(("size", "accepted"), [(LIMIT, True), (LIMIT + 1, False)])
 def test_api_upload_at_the_limit(
     cast: Cast, sparse: Callable[[str, int], Any], size: int, accepted: bool
 ) -> None:
