@@ -24,7 +24,7 @@ from django.db import models
 from django.utils import timezone
 
 from casedesk.accounts.models import Agency, Client, Contact
-from casedesk.lib.files import human_size
+from casedesk.lib.files import human_size, kind_of
 
 
 class HelpArticle(models.Model):
@@ -324,6 +324,11 @@ class ConversationFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind(self) -> str:
+        """image, pdf, video or other (``lib.files.kind_of``), for the chip's icon."""
+        return kind_of(self.content_type)
 
 
 class EscalationStatus(models.TextChoices):
