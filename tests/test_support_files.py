@@ -408,3 +408,21 @@ def test_the_unseen_reply_email_names_the_files_a_person_sent(
     run_tasks(include_delayed=True)
     [sent] = [m for m in mail.outbox if m.to == ["sam@example.com"]]
     assert f"(file: form.pdf, {len(PDF)} bytes)" in sent.body
+
+
+@pytest.mark.usefixtures("triage_stub")
+def test_a_conversation_can_start_with_a_file_and_a_refused_one_leaves_no_conversation(
+    widget_on: Cast, settings: Any
+) -> None:
+    widget = Widget("acme")
+    assert widget.bootstrap().status_code == 200
+    started = _widget_post_files(widget, "/conversations", [SimpleUploadedFile("a.pdf", PDF)])
+    assert started.status_code == 201, started.content
+    assert started.json()["conversation"]["subject"] == "File: a.pdf"
+    [line] = started.json()["messages"]  # a file is no question: the bot stays silent
+    assert line["kind"] == "visitor" and [f["name"] for f in line["files"]] == ["a.pdf"]
+    settings.MAX_ATTACHMENT_BYTES = 10
+    refused = _widget_post_files(widget, "/conversations", [SimpleUploadedFile("b.pdf", PDF)], "hello")
+    assert refused.status_code == 413
+    assert refused.json()["error"].startswith("“b.pdf” is")
+    assert Conversation.objects.count() == 1
