@@ -260,6 +260,8 @@ TRIAGE_MODEL_PATH = os.environ.get("CASEDESK_TRIAGE_MODEL_PATH", "")
 # index is built (docs/triage.md), and build slow indexes off the request path ("auto", "1", "0").
 TRIAGE_FINE_TUNE = env_bool("CASEDESK_TRIAGE_FINE_TUNE", True)
 TRIAGE_BACKGROUND_REBUILD = os.environ.get("CASEDESK_TRIAGE_BACKGROUND_REBUILD", "auto")
+# minilm: answer questions not in English with the cross-lingual side index ("auto": when installed).
+TRIAGE_MULTILINGUAL = os.environ.get("CASEDESK_TRIAGE_MULTILINGUAL", "auto")
 
 # --- Embedded single process ------------------------------------------------------------------
 # `casedesk run` starts the web server, a task worker thread and the inbound SMTP server together.

@@ -32,6 +32,7 @@ from sklearn.svm import LinearSVC
 from casedesk.support.triage.encoders import Encoder, Matrix, make_encoder
 from casedesk.support.triage.finetune import FineTuneSettings
 from casedesk.support.triage.human import is_human_request
+from casedesk.support.triage.multilingual import MultilingualIndex, attach_multilingual
 
 ENGINES = ("minilm", "lexical", "embeddings", "combined")
 
@@ -145,6 +146,8 @@ class TriageIndex:
     # column is zero and never counts (``centroid_mask``).
     centroids: np.ndarray | None = None
     centroid_mask: np.ndarray | None = None
+    # minilm only: the cross-lingual scorer for questions not in English (multilingual.py).
+    multilingual: MultilingualIndex | None = None
     build_seconds: float = 0.0
 
     @property
@@ -265,7 +268,8 @@ def build_index(
         labels.extend([-1] * len(BACKGROUND_QUESTIONS))
 
     if engine == "minilm":
-        return _build_minilm(entries, texts, labels, chosen, model_path, progress, started)
+        index = _build_minilm(entries, texts, labels, chosen, model_path, progress, started)
+        return attach_multilingual(index, texts, labels, started)
 
     encoder = make_encoder(engine, model_path, tuning)
     label_array = np.asarray(labels)
@@ -378,19 +382,29 @@ def triage(question: str, index: TriageIndex) -> TriageAnswer | TriageEscalation
         return TriageEscalation(EscalationReason.EMPTY_HELP_CENTRE, "The help centre has no articles yet.")
     if not question.strip():
         return TriageEscalation(EscalationReason.LOW_CONFIDENCE, "The question is empty.")
-    positions, scores, features = index.score([question])
+    # A question not in English goes to the cross-lingual scorer when the index has one.
+    side = index.multilingual
+    if side is not None and not side.handles(question):
+        side = None
+    rows: np.ndarray | None = None
+    features: Matrix = None
+    if side is not None:
+        positions, scores, rows = side.score([question])
+        threshold = side.threshold
+    else:
+        positions, scores, features = index.score([question])
+        threshold = index.threshold
     position, score = int(positions[0]), float(scores[0])
-    if position < 0 or score < index.threshold:
+    if position < 0 or score < threshold:
         shown = "none" if position < 0 else f"{score:.3f}"
         return TriageEscalation(
             EscalationReason.LOW_CONFIDENCE,
-            f"No help entry matched well enough (best score {shown}, threshold {index.threshold:.3f}).",
+            f"No help entry matched well enough (best score {shown}, threshold {threshold:.3f}).",
         )
     entry = index.entries[position]
-    return TriageAnswer(
-        entry_key=entry.key,
-        title=entry.title,
-        passage=index.best_passage(position, features[0:1]),
-        score=score,
-        url=entry.url,
-    )
+    if side is not None and rows is not None:
+        texts = index.passages[position][0]
+        passage = texts[side.passage_number(position, rows[0])] if texts else entry.title
+    else:
+        passage = index.best_passage(position, features[0:1])
+    return TriageAnswer(entry_key=entry.key, title=entry.title, passage=passage, score=score, url=entry.url)
