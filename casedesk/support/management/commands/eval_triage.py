@@ -41,6 +41,14 @@ class Command(BaseCommand):
             default=TARGET_OOS_RECALL,
             help="OOS recall on val that the threshold is chosen to reach (default 0.8).",
         )
+        parser.add_argument(
+            "--multilingual",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help="Instead: per-language figures on the translated val questions in DIR "
+            "(tests/fixtures/triage_multilingual/; docs/triage.md).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
         parser.add_argument(
             "--no-fine-tune",
@@ -72,6 +80,32 @@ class Command(BaseCommand):
 
         from threadpoolctl import threadpool_limits
 
+        if options["multilingual"] is not None:
+            from casedesk.support.triage.multilingual_eval import run_multilingual_eval
+
+            try:
+                with threadpool_limits(limits=1):
+                    multilingual = run_multilingual_eval(
+                        options["path"],
+                        options["multilingual"],
+                        engine=engine,
+                        target_recall=options["target_oos_recall"],
+                        out_dir=options["out"],
+                    )
+            except DatasetError as error:
+                raise CommandError(str(error)) from error
+            if options["json"]:
+                self.stdout.write(json.dumps(multilingual, indent=2))
+                return
+            for row, before in zip(
+                multilingual["with_cross_lingual"], multilingual["english_scorer_only"], strict=True
+            ):
+                self.stdout.write(
+                    f"{row['language']}: in-scope accuracy {row['in_scope_accuracy']:.1%} "
+                    f"(English scorer only {before['in_scope_accuracy']:.1%}), OOS recall "
+                    f"{row['oos_recall']:.1%} ({before['oos_recall']:.1%}), CPU p99 {row['cpu_ms_p99']} ms"
+                )
+            return
         try:
             with threadpool_limits(limits=1):
                 report = run_eval(
