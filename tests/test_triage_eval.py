@@ -179,9 +179,11 @@ def test_multilingual_reports_each_language_with_and_without_the_cross_lingual_s
         "--out",
         str(tmp_path),
     )
-    assert [row["language"] for row in report["with_cross_lingual"]] == ["de", "en"]
-    assert [row["language"] for row in report["english_scorer_only"]] == ["de", "en"]
-    for row in report["with_cross_lingual"]:
+    with_side, english_only = report["with_cross_lingual"], report["english_scorer_only"]
+    assert isinstance(with_side, list) and isinstance(english_only, list)
+    assert [row["language"] for row in with_side] == ["de", "en"]
+    assert [row["language"] for row in english_only] == ["de", "en"]
+    for row in with_side:
         assert row["questions"] == 2 and row["in_scope"] == 1 and row["oos"] == 1
         assert 0 <= row["in_scope_accuracy"] <= 1 and 0 <= row["oos_recall"] <= 1
     assert (tmp_path / "triage-multilingual-lexical.json").is_file()
