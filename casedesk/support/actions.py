@@ -405,13 +405,20 @@ def do_claim(*, conversation: Conversation, user: User) -> Conversation:
             "Ask them, or use Assign to move it to yourself.",
             code="claimed",
         )
+    assign_locked(conversation, user)
+    _published(conversation)
+    return conversation
+
+
+def assign_locked(conversation: Conversation, user: User) -> None:
+    """``user`` owns the conversation (and its case, once there is one); the caller holds the
+    conversation's row lock and has checked that ``user`` is on the team. Claims, assignments
+    and automatic assignments (support/assignment.py) all end here."""
     _assign_case_locked(conversation, user, conversation.assignee_id)
     conversation.assignee = user
     if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
         conversation.state = ConversationState.WITH_HUMAN
     conversation.save(update_fields=["assignee", "state", "updated_at"])
-    _published(conversation)
-    return conversation
 
 
 @transaction.atomic
@@ -419,11 +426,7 @@ def do_assign(*, conversation: Conversation, assignee: User, by: User) -> Conver
     conversation = _lock(conversation)
     _check_team(conversation, by)
     _check_team(conversation, assignee)
-    _assign_case_locked(conversation, assignee, conversation.assignee_id)
-    conversation.assignee = assignee
-    if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
-        conversation.state = ConversationState.WITH_HUMAN
-    conversation.save(update_fields=["assignee", "state", "updated_at"])
+    assign_locked(conversation, assignee)
     _published(conversation)
     return conversation
 

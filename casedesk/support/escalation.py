@@ -40,6 +40,7 @@ from casedesk.lib.emails import build_email
 from casedesk.lib.events import emit
 from casedesk.mail.models import EmailKind
 from casedesk.mail.outbound import deliver, record_outbound_email
+from casedesk.support.assignment import auto_assign_locked
 from casedesk.support.events import ConversationChanged
 from casedesk.support.models import (
     Conversation,
@@ -179,6 +180,7 @@ def escalate_conversation(conversation_id: int) -> int | None:
         if conversation.state == ConversationState.ESCALATING:
             conversation.state = ConversationState.WAITING_FOR_HUMAN
         conversation.save(update_fields=["case", "state", "updated_at"])
+        auto_assign_locked(conversation)
         _notify_team(conversation, case)
         fault_point("escalation.during_case_write", str(conversation_id))
         send_escalation_email.enqueue(conversation.pk)

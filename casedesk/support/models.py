@@ -88,6 +88,10 @@ class WidgetSettings(models.Model):
     # A person's reply the visitor has not seen in the widget after this long is emailed to the
     # address they left at the handover.
     unseen_reply_email_minutes = models.PositiveIntegerField(default=3)
+    # Auto-assignment (support/assignment.py): each new escalation goes, round robin, to a team
+    # member who marked themselves available and has fewer than ``auto_assign_cap`` open chats.
+    auto_assign = models.BooleanField(default=False)
+    auto_assign_cap = models.PositiveIntegerField(default=3)
     # HMAC-SHA256 key for verified identities; shown to owners/admins on the settings page.
     identity_secret = models.CharField(max_length=64, default=new_identity_secret)
     updated_at = models.DateTimeField(auto_now=True)
@@ -412,3 +416,23 @@ class VisitorReplyEmail(models.Model):
 
     def __str__(self) -> str:
         return f"reply email for message {self.message_id}"
+
+
+class SupportAvailability(models.Model):
+    """A team member's "available for support chats" switch in one agency, and when the round
+    robin last gave them a conversation (the longest-waiting available person goes next)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="support_availability")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    available = models.BooleanField(default=False)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "support availability"
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "user"], name="support_availability_once_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.agency_id}: {'available' if self.available else 'away'}"

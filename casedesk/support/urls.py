@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # The team: Sidebar → Support, a conversation, the platform console, settings.
     path("support/", team.queue, name="queue"),
     path("support/console/", team.console, name="console"),
+    path("support/availability/", team.availability, name="availability"),
     path("support/conversations/<int:conversation_id>/", team.conversation_detail, name="conversation"),
     path(
         "support/conversations/<int:conversation_id>/transcript/",

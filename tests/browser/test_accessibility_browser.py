@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from playwright.sync_api import expect
 
 from casedesk.cases.actions import do_post_message
 from casedesk.cases.models import Message
 from casedesk.jobs.testing import drain_tasks
 from casedesk.mail.models import CapturedEmail
 from casedesk.support import bot
-from casedesk.support.models import Conversation, HelpArticle
+from casedesk.support.models import Conversation, HelpArticle, WidgetSettings
 from tests.browser.axe import AxeReport, audit_everywhere
 from tests.browser.conftest import sign_in
 from tests.browser.test_failed_jobs_browser import failed_job
@@ -169,6 +170,13 @@ def test_storefront_widget_and_support_pages_have_no_axe_violations(
     team = browser.new_context().new_page()
     sign_in(team, live_url, cast.bob.email, PASSWORD)
     _visit(team, f"{live_url}/support/", "support queue", report)
+    # With auto-assignment on, the queue shows the "Available for new chats" switch.
+    WidgetSettings.objects.update_or_create(agency=cast.agency_a, defaults={"auto_assign": True})
+    _visit(team, f"{live_url}/support/", "support queue, auto-assignment on", report)
+    switch = team.get_by_role("button", name="Available for new chats")
+    switch.click()
+    expect(switch).to_have_attribute("aria-pressed", "true")
+    audit_everywhere(team, "support queue, available for new chats", report)
     conversation = Conversation.objects.get()
     _visit(team, f"{live_url}/support/conversations/{conversation.pk}/", "support conversation", report)
     team.set_input_files("#composer-files", _write(tmp_path, "form.pdf", b"%PDF-1.4\n% form\n"))

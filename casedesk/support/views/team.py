@@ -22,7 +22,7 @@ from casedesk.accounts.models import Membership, User
 from casedesk.lib.errors import ActionError
 from casedesk.lib.files import file_response, upload_limit_bytes
 from casedesk.lib.http import error_json, wants_json
-from casedesk.support import actions, stats
+from casedesk.support import actions, assignment, stats
 from casedesk.support.access import (
     access_conversation_as_team,
     access_conversation_file_as_team,
@@ -74,7 +74,41 @@ def queue(request: HttpRequest) -> HttpResponse:
     context.update({"agency": agency, "dashboard": dashboard, "chart": dashboard.svg(), "nav": "support"})
     if request.headers.get("HX-Request") and request.GET.get("part") == "lists":
         return render(request, "support/partials/queue_lists.html", context)
+    user = request.user
+    assert isinstance(user, User)
+    auto_assign, cap = assignment.auto_assign_settings(agency)
+    context.update(
+        {
+            "auto_assign": auto_assign,
+            "auto_assign_cap": cap,
+            "available": assignment.is_available(agency, user),
+        }
+    )
     return render(request, "support/queue.html", context)
+
+
+@team_required
+@require_POST
+def availability(request: HttpRequest) -> HttpResponse:
+    """The "Available for new chats" switch on the Support queue (auto-assignment)."""
+    viewer = viewer_from_request(request)
+    agency = access_current_agency(request, viewer)
+    user = request.user
+    assert isinstance(user, User)
+    wanted = request.POST.get("available")
+    if wanted not in ("0", "1"):
+        messages.error(request, "Choose available or away.")
+        return redirect("support:queue")
+    try:
+        assignment.do_set_availability(agency=agency, user=user, available=wanted == "1")
+    except ActionError as error:
+        messages.error(request, str(error))
+        return redirect("support:queue")
+    if wanted == "1":
+        messages.success(request, "You're available: new conversations can be assigned to you.")
+    else:
+        messages.success(request, "You're away: no new conversations will be assigned to you.")
+    return redirect("support:queue")
 
 
 @team_required

@@ -24,6 +24,8 @@ class WidgetSettingsForm(forms.ModelForm):
             "exclude_patterns",
             "allowed_origins",
             "expected_reply_minutes",
+            "auto_assign",
+            "auto_assign_cap",
         ]
         labels = {
             "show_on_portal": "Show on the client portal (/my-cases/)",
@@ -34,6 +36,13 @@ class WidgetSettingsForm(forms.ModelForm):
             "expected_reply_minutes": (
                 "Typical reply time to promise, in minutes, until there is enough history"
             ),
+            "auto_assign": (
+                "Assign new conversations automatically, in turn, to team members who are available"
+            ),
+            "auto_assign_cap": "Most open conversations per person before they are skipped",
+        }
+        help_texts = {
+            "auto_assign": "Each person switches “Available for new chats” on the Support page.",
         }
         widgets = {
             "include_patterns": forms.Textarea(attrs={"rows": 3}),
@@ -53,6 +62,12 @@ class WidgetSettingsForm(forms.ModelForm):
                     f"“{line}” is not an origin. Write the scheme and host only, like https://www.example.com."
                 )
         return "\n".join(lines)
+
+    def clean_auto_assign_cap(self) -> int:
+        value = int(self.cleaned_data["auto_assign_cap"])
+        if not 1 <= value <= 100:
+            raise forms.ValidationError("Give a cap between 1 and 100 open conversations per person.")
+        return value
 
     def clean_expected_reply_minutes(self) -> int:
         value = int(self.cleaned_data["expected_reply_minutes"])
