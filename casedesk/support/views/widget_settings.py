@@ -24,6 +24,7 @@ class WidgetSettingsForm(forms.ModelForm):
             "exclude_patterns",
             "allowed_origins",
             "expected_reply_minutes",
+            "unseen_reply_email_minutes",
             "auto_assign",
             "auto_assign_cap",
         ]
@@ -36,12 +37,20 @@ class WidgetSettingsForm(forms.ModelForm):
             "expected_reply_minutes": (
                 "Typical reply time to promise, in minutes, until there is enough history"
             ),
+            "unseen_reply_email_minutes": (
+                "Email a person's reply to the visitor when they have not seen it in the chat "
+                "after this many minutes"
+            ),
             "auto_assign": (
                 "Assign new conversations automatically, in turn, to team members who are available"
             ),
             "auto_assign_cap": "Most open conversations per person before they are skipped",
         }
         help_texts = {
+            "unseen_reply_email_minutes": (
+                "Only when the visitor left an email address at the handover. "
+                "0 sends at once; at most 1440 (a day)."
+            ),
             "auto_assign": "Each person switches “Available for new chats” on the Support page.",
         }
         widgets = {
@@ -62,6 +71,12 @@ class WidgetSettingsForm(forms.ModelForm):
                     f"“{line}” is not an origin. Write the scheme and host only, like https://www.example.com."
                 )
         return "\n".join(lines)
+
+    def clean_unseen_reply_email_minutes(self) -> int:
+        value = int(self.cleaned_data["unseen_reply_email_minutes"])
+        if not 0 <= value <= 24 * 60:
+            raise forms.ValidationError("Give a delay between 0 minutes (at once) and 1440 minutes (a day).")
+        return value
 
     def clean_auto_assign_cap(self) -> int:
         value = int(self.cleaned_data["auto_assign_cap"])
