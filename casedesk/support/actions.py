@@ -10,6 +10,7 @@ Entry points used by ``casedesk chaos-escalations`` (reliable jobs): ``do_start_
 from __future__ import annotations
 
 import contextlib
+import math
 import statistics
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
@@ -287,6 +288,33 @@ def _handoff_notice(conversation: Conversation, reason: str) -> str:
     )
 
 
+def _escalation_limit_sentence(conversation: Conversation) -> str | None:
+    """The sentence for a visitor who has reached the agency's escalations per hour, or None."""
+    limit = (
+        WidgetSettings.objects.filter(agency_id=conversation.agency_id)
+        .values_list("escalations_per_visitor_hour", flat=True)
+        .first()
+    )
+    limit = 3 if limit is None else limit
+    if not limit:
+        return None
+    since = timezone.now() - timedelta(hours=1)
+    recent = list(
+        Escalation.objects.filter(conversation__visitor_id=conversation.visitor_id, created_at__gte=since)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(recent) < limit:
+        return None
+    wait = max(1, math.ceil((recent[-limit] + timedelta(hours=1) - timezone.now()).total_seconds() / 60))
+    times = "once" if limit == 1 else f"{limit} times"
+    return (
+        f"You've asked for a person {times} in the last hour, so I can't open another request just now. "
+        f"The team has your earlier conversation{'s' if limit > 1 else ''} and will answer there; "
+        f"you can ask again in {wait} minute{'s' if wait != 1 else ''}."
+    )
+
+
 def _escalate_locked(conversation: Conversation, reason: str, detail: str = "") -> ConversationMessage | None:
     """State change + Escalation row + enqueued task, in the caller's transaction.
 
@@ -302,6 +330,10 @@ def _escalate_locked(conversation: Conversation, reason: str, detail: str = "") 
             conversation.state = ConversationState.WAITING_FOR_HUMAN
             conversation.save(update_fields=["state", "updated_at"])
         return None
+    limited = _escalation_limit_sentence(conversation)
+    if limited is not None:
+        # Per visitor, a few escalations an hour (a setting): say so, open nothing.
+        return _add(conversation, MessageKind.BOT_NOTICE, limited)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -340,6 +372,10 @@ def do_request_escalation(
     written (unique per conversation) and the ``support.escalate`` task is enqueued.
     """
     conversation = _lock(conversation)
+    if not Escalation.objects.filter(conversation=conversation).exists():
+        limited = _escalation_limit_sentence(conversation)
+        if limited is not None:
+            raise ActionError(limited, code="escalation_limit", status=429)
     if conversation.state == ConversationState.CLOSED:
         _reopen_locked(conversation, by_team=False)
         conversation.save(update_fields=["state", "closed_at", "updated_at"])

@@ -91,6 +91,9 @@ class WidgetSettings(models.Model):
     # Auto-assignment (support/assignment.py): each new escalation goes, round robin, to a team
     # member who marked themselves available and has fewer than ``auto_assign_cap`` open chats.
     auto_assign = models.BooleanField(default=False)
+    # At most this many escalations per visitor in any hour (0: no limit); beyond it the
+    # assistant says so instead of opening another case (actions._escalation_limit_sentence).
+    escalations_per_visitor_hour = models.PositiveIntegerField(default=3)
     auto_assign_cap = models.PositiveIntegerField(default=3)
     # HMAC-SHA256 key for verified identities; shown to owners/admins on the settings page.
     identity_secret = models.CharField(max_length=64, default=new_identity_secret)

@@ -27,6 +27,7 @@ class WidgetSettingsForm(forms.ModelForm):
             "unseen_reply_email_minutes",
             "auto_assign",
             "auto_assign_cap",
+            "escalations_per_visitor_hour",
         ]
         labels = {
             "show_on_portal": "Show on the client portal (/my-cases/)",
@@ -45,6 +46,7 @@ class WidgetSettingsForm(forms.ModelForm):
                 "Assign new conversations automatically, in turn, to team members who are available"
             ),
             "auto_assign_cap": "Most open conversations per person before they are skipped",
+            "escalations_per_visitor_hour": "Most hand-overs to a person per visitor in an hour (0: none)",
         }
         help_texts = {
             "unseen_reply_email_minutes": (
@@ -76,6 +78,12 @@ class WidgetSettingsForm(forms.ModelForm):
         value = int(self.cleaned_data["unseen_reply_email_minutes"])
         if not 0 <= value <= 24 * 60:
             raise forms.ValidationError("Give a delay between 0 minutes (at once) and 1440 minutes (a day).")
+        return value
+
+    def clean_escalations_per_visitor_hour(self) -> int:
+        value = int(self.cleaned_data["escalations_per_visitor_hour"])
+        if not 0 <= value <= 100:
+            raise forms.ValidationError("Give a limit between 0 (no limit) and 100 hand-overs an hour.")
         return value
 
     def clean_auto_assign_cap(self) -> int:
