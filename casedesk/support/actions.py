@@ -28,7 +28,7 @@ from casedesk.cases.models import Document, MessageSource
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
 from casedesk.lib.files import sniff_upload, upload_name, upload_size
-from casedesk.support import bot
+from casedesk.support import bot, unclear
 from casedesk.support.events import ConversationChanged
 from casedesk.support.models import (
     HUMAN_STATES,
@@ -221,7 +221,11 @@ def do_post_visitor_message(
     if not conversation.subject:
         conversation.subject = (text.splitlines()[0] if text else f"File: {stored[0].name}")[:200]
     conversation.save()
-    if asked_bot:
+    unclear_line = _unclear_prompt(conversation, line) if asked_bot else None
+    if unclear_line is not None:
+        # Gibberish, placeholder text or the same question again: ask once before a person.
+        created.append(_add(conversation, MessageKind.BOT_NOTICE, unclear_line))
+    elif asked_bot:
         outcome = bot.triage(text, None if conversation.agency.is_platform else conversation.agency_id)
         if isinstance(outcome, bot.BotAnswer):
             created.append(
@@ -242,6 +246,19 @@ def do_post_visitor_message(
         _mirror_to_case(conversation, text, None, conversation.visitor.display_name, stored)
     _published(conversation)
     return created
+
+
+def _unclear_prompt(conversation: Conversation, line: ConversationMessage) -> str | None:
+    """The "could you say that differently?" line for an unclear question, or None: the line is
+    clear, or the assistant already asked once (the last bot line was that prompt), in which case
+    the question goes to triage and is handed over as before."""
+    earlier = conversation.messages.filter(pk__lt=line.pk).order_by("-pk")
+    last_bot = earlier.filter(kind__in=[MessageKind.BOT_ANSWER, MessageKind.BOT_NOTICE]).first()
+    if last_bot is not None and unclear.is_prompt(last_bot.body):
+        return None
+    previous = earlier.filter(kind=MessageKind.VISITOR, asked_bot=True).values_list("body", flat=True).first()
+    reason = unclear.unclear_reason(line.body, previous)
+    return None if reason is None else unclear.prompt_for(reason)
 
 
 # --- escalation -------------------------------------------------------------------------------
