@@ -257,7 +257,14 @@ def test_widget_paging_and_bodies_with_hostile_values_answer_below_500(cast: Cas
                 headers=widget.headers(),
             )  # fmt: skip
             _assert_no_server_error(response, f"POST {suffix} {content_type}")
+            # The widget takes multipart since it carries files; a multipart body that Django's
+            # parser reads as a whole form (the one without its closing boundary) is a line like
+            # any other. Everything else is refused, in the widget's JSON with a sentence.
+            if body.endswith(b"no end") and suffix != "/bootstrap":
+                assert response.status_code < 500, (suffix, response.content[:200])
+                continue
             assert 400 <= response.status_code < 500, (suffix, content_type, response.content[:200])
+            assert response.json()["error"].endswith("."), (suffix, content_type, response.content[:200])
 
 
 def test_api_text_field_named_files_is_refused_not_dropped(cast: Cast) -> None:

@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -103,7 +105,15 @@ def _parse_body(request: HttpRequest) -> dict[str, Any]:
         return {}
     if request.content_type == "multipart/form-data":
         # A line with files (the fields are the JSON body's, as text); files are in request.FILES.
-        return {key: request.POST.get(key) for key in request.POST}
+        try:
+            fields = {key: request.POST.get(key) for key in request.POST}
+        except (MultiPartParserError, SuspiciousOperation):
+            raise ApiError(
+                400,
+                "The upload could not be read. Send the message again, and attach any files again.",
+                "bad_upload",
+            ) from None
+        return fields
     if not request.body:
         return {}
     try:
