@@ -137,13 +137,15 @@ def do_start_conversation(
         raise ValueError("The visitor belongs to another agency's widget.")
     if requesting_agency is not None and not agency.is_platform:
         raise ValueError("Only the platform desk takes requests from other agencies.")
-    return Conversation.objects.create(
+    conversation = Conversation.objects.create(
         agency=agency,
         visitor=visitor,
         page_url=page_url[:1000],
         requesting_agency=requesting_agency,
         subject=subject.strip()[:200],
     )
+    _published(conversation)  # the queue lists it under "With the bot"
+    return conversation
 
 
 def _reopen_locked(conversation: Conversation, *, by_team: bool) -> None:

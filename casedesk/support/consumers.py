@@ -18,14 +18,15 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.http import is_same_domain
 
+from casedesk.accounts.access import team_agencies
 from casedesk.accounts.models import Agency
 from casedesk.cases.presence import TYPING_INTERVAL_SECONDS
 from casedesk.lib.ids import parse_id
 from casedesk.live.consumers import viewer_from_scope
 from casedesk.live.origin import origin_of_scope
 from casedesk.support import identity
-from casedesk.support.live import visitor_group
-from casedesk.support.models import Visitor
+from casedesk.support.live import agency_group, visitor_group
+from casedesk.support.models import WAITING_STATES, Conversation, Visitor
 from casedesk.support.presence import send_agent_typing, send_visitor_typing, team_conversation_group
 
 
@@ -153,3 +154,59 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         text = message.get("text")
         if isinstance(text, str):
             await self.send(text_data=text)
+
+
+def _queue_agency(scope: dict[str, Any], agency_id: int) -> int | None:
+    """The agency id when the session is on its team (as the queue page decides), else None."""
+    viewer = viewer_from_scope(scope)
+    return agency_id if any(a.pk == agency_id for a in team_agencies(viewer)) else None
+
+
+def _waiting_count(agency_id: int) -> int:
+    """The sidebar's figure (``support_waiting_count``): a count, never a line of text."""
+    return Conversation.objects.filter(agency_id=agency_id, state__in=WAITING_STATES).count()
+
+
+class QueueConsumer(AsyncJsonWebsocketConsumer):
+    """An agency's support queue, for its team (``/ws/support/queue/?agency=<id>``).
+
+    Authenticated by the session; only the team of that agency gets in, else the socket closes
+    as a 404 would (4404). Site origins only (``casedesk.live.origin``). Each frame says which
+    conversation changed and how many are waiting: never a line of text, so the page re-reads
+    the lists over its access-checked HTTP view.
+    """
+
+    group: str | None = None
+    agency_id: int = 0
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        agency_id = parse_id((query.get("agency") or [""])[0])
+        if agency_id is None:
+            await self.close(code=4404)
+            return
+        allowed = await database_sync_to_async(_queue_agency)(self.scope, agency_id)
+        if allowed is None:
+            await self.close(code=4404)
+            return
+        self.agency_id = allowed
+        self.group = agency_group(allowed)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        return  # nothing is written over this socket
+
+    async def support_event(self, event: dict[str, Any]) -> None:
+        payload = event.get("payload") or {}
+        conversation = payload.get("conversation")
+        if payload.get("event") != "conversation.updated" or not isinstance(conversation, str):
+            return
+        waiting = await database_sync_to_async(_waiting_count)(self.agency_id)
+        await self.send_json(
+            {"event": "conversation.updated", "conversation": conversation, "waiting": waiting}
+        )
