@@ -144,7 +144,8 @@ def do_start_conversation(
         requesting_agency=requesting_agency,
         subject=subject.strip()[:200],
     )
-    _published(conversation)  # the queue lists it under "With the bot"
+    # The queue lists it under "With the bot"; the visitor who opened it needs no nudge.
+    emit(ConversationChanged(visitor.pk, agency.pk, str(conversation.public_id), team_only=True))
     return conversation
 
 

@@ -17,3 +17,5 @@ class ConversationChanged:
     visitor_id: int
     agency_id: int
     conversation_public_id: str
+    # Only the agency's queue needs to hear (a conversation the visitor has just opened themself).
+    team_only: bool = False

@@ -39,11 +39,15 @@ def send_visitor_event(visitor_id: int, payload: dict[str, Any]) -> None:
     _send(visitor_group(visitor_id), payload)
 
 
-def publish_conversation_updated(visitor_id: int, agency_id: int, conversation_public_id: str) -> None:
-    """Tell the visitor's open widgets and the agency's queue that a conversation changed.
+def publish_conversation_updated(
+    visitor_id: int, agency_id: int, conversation_public_id: str, *, to_visitor: bool = True
+) -> None:
+    """Tell the visitor's open widgets (unless ``to_visitor`` is False) and the agency's queue
+    (``casedesk.support.consumers.QueueConsumer``) that a conversation changed.
 
     Called after commit (``casedesk/support/subscribers.py`` subscribes it to ``ConversationChanged``).
     """
     payload = {"event": "conversation.updated", "conversation": conversation_public_id}
-    _send(visitor_group(visitor_id), payload)
+    if to_visitor:
+        _send(visitor_group(visitor_id), payload)
     _send(agency_group(agency_id), payload)

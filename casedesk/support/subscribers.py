@@ -19,7 +19,9 @@ from casedesk.support.models import Conversation
 
 
 def on_conversation_changed(event: ConversationChanged) -> None:
-    live.publish_conversation_updated(event.visitor_id, event.agency_id, event.conversation_public_id)
+    live.publish_conversation_updated(
+        event.visitor_id, event.agency_id, event.conversation_public_id, to_visitor=not event.team_only
+    )
 
 
 def on_message_posted(event: MessagePosted) -> None:

@@ -23,6 +23,7 @@ from casedesk.support.models import Conversation, HelpArticle, WidgetSettings
 from tests.browser.axe import AxeReport, audit_everywhere
 from tests.browser.conftest import sign_in
 from tests.browser.test_failed_jobs_browser import failed_job
+from tests.browser.waits import wait_for_js
 from tests.conftest import PASSWORD, Cast
 from tests.fixtures.eml.helpers import deliver, load_eml, token_for
 from tests.support_helpers import fake_triage
@@ -170,6 +171,10 @@ def test_storefront_widget_and_support_pages_have_no_axe_violations(
     team = browser.new_context().new_page()
     sign_in(team, live_url, cast.bob.email, PASSWORD)
     _visit(team, f"{live_url}/support/", "support queue", report)
+    # Live: the queue socket is up and the sidebar's waiting badge ("1 waiting") is shown.
+    wait_for_js(team, "document.getElementById('queue-lists').dataset.live === 'on'", timeout=10_000)
+    expect(team.locator("#support-waiting")).to_have_text("1 waiting")
+    audit_everywhere(team, "support queue, live, one waiting", report)
     # With auto-assignment on, the queue shows the "Available for new chats" switch.
     WidgetSettings.objects.update_or_create(agency=cast.agency_a, defaults={"auto_assign": True})
     _visit(team, f"{live_url}/support/", "support queue, auto-assignment on", report)

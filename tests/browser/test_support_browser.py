@@ -3,9 +3,11 @@ live reply, visibility rules, and a team's escalation to the platform console.""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from casedesk.jobs.testing import drain_tasks
 from casedesk.support import bot
@@ -13,6 +15,7 @@ from casedesk.support.identity import widget_settings_for
 from casedesk.support.models import HelpArticle
 from casedesk.support.views import widget_api
 from tests.browser.conftest import sign_in
+from tests.browser.waits import wait_for_js
 from tests.conftest import PASSWORD, Cast
 from tests.support_helpers import fake_triage
 
@@ -206,5 +209,44 @@ def test_handover_with_email_then_tab_closed_the_answer_arrives_by_email_and_the
     back.click("#casedesk-support-widget >> text=My parcel is late")
     line = back.locator("#casedesk-support-widget >> li.msg.visitor", has_text="Great, thank you!")
     line.wait_for(timeout=10_000)
+    team.close()
+    visitor.close()
+
+
+def test_queue_and_sidebar_count_update_live_when_a_visitor_escalates(
+    cast: Cast, live_url: str, browser: Any, acme_help: HelpArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine_or_stub(monkeypatch)
+    team = browser.new_context()
+    agent = team.new_page()
+    sign_in(agent, live_url, cast.bob.email, PASSWORD)
+    agent.goto(f"{live_url}/support/")
+    # The socket is up: the lists now poll only every 30 s, so what follows arrived over it.
+    wait_for_js(agent, "document.getElementById('queue-lists').dataset.live === 'on'", timeout=10_000)
+    badge = agent.locator("#support-waiting")
+    expect(badge).to_be_hidden()
+    waiting = agent.locator("section[aria-labelledby='waiting-title'] li.support-row")
+    expect(waiting).to_have_count(0)
+
+    visitor = browser.new_context()
+    page = visitor.new_page()
+    page.goto(f"{live_url}/s/acme/")
+    page.click(LAUNCHER)
+    page.fill("#casedesk-support-widget >> #cd-input", "When do I get my invoice?")
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    page.locator("#casedesk-support-widget >> li.msg.bot_answer").wait_for(timeout=10_000)
+    expect(agent.locator("#queue-lists li.support-row", has_text="When do I get my invoice?")).to_have_count(
+        1, timeout=5_000
+    )
+
+    started = time.monotonic()
+    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    expect(waiting.filter(has_text="When do I get my invoice?")).to_have_count(1, timeout=5_000)
+    expect(badge).to_be_visible(timeout=5_000)
+    expect(badge).to_have_text("1 waiting")
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, f"the row took {elapsed:.1f} s (the fallback poll is 30 s)"
+    print(f"queue row after escalation: {elapsed:.2f} s")
     team.close()
     visitor.close()
