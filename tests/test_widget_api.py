@@ -198,6 +198,17 @@ def test_feedback_needs_a_message_id_and_a_boolean(widget_on: Cast) -> None:
     assert "true or false" in response.json()["error"]
 
 
+@pytest.fixture
+def one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits count per minute-long window; hold the clock mid-window so a test never
+    straddles a window boundary (which reset the counts and made these tests flaky)."""
+    from casedesk.support import ratelimit
+
+    frozen = (int(ratelimit.time.time()) // ratelimit.WINDOW_SECONDS) * ratelimit.WINDOW_SECONDS + 30
+    monkeypatch.setattr(ratelimit.time, "time", lambda: float(frozen))
+
+
+@pytest.mark.usefixtures("one_window")
 def test_rate_limits_per_token_and_per_ip(widget_on: Cast, settings: Any) -> None:
     settings.SUPPORT_WIDGET_RATE_LIMITS = {"token": 3, "ip": 5}
     widget = Widget("acme")
@@ -212,6 +223,7 @@ def test_rate_limits_per_token_and_per_ip(widget_on: Cast, settings: Any) -> Non
     assert other.bootstrap().status_code == 429
 
 
+@pytest.mark.usefixtures("one_window")
 def test_rate_limit_per_tenant(widget_on: Cast, settings: Any) -> None:
     settings.SUPPORT_WIDGET_RATE_LIMITS = {"tenant": 2}
     assert Widget("acme").bootstrap().status_code == 200
