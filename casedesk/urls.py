@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("casedesk.accounts.urls")),
+    path("settings/saved-replies/", include("casedesk.cases.saved_reply_urls")),
     path("settings/", include("casedesk.accounts.settings_urls")),
     path("cases/", include("casedesk.cases.urls")),
     path("my-cases/", include("casedesk.portal.urls")),

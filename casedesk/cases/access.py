@@ -20,7 +20,15 @@ from django.http import Http404
 
 from casedesk.accounts.access import Viewer
 from casedesk.accounts.models import Contact, MagicLink, Membership, User
-from casedesk.cases.models import Case, CaseContact, Document, Message, MessageSeen, Notification
+from casedesk.cases.models import (
+    Case,
+    CaseContact,
+    Document,
+    Message,
+    MessageSeen,
+    Notification,
+    SavedReply,
+)
 
 
 def _client_contact_ids(viewer: Viewer) -> set[int]:
@@ -316,6 +324,33 @@ def mentionable_teammates(viewer: Viewer, case: Case, query: str = "", limit: in
     if query:
         users = users.filter(Q(name__icontains=query) | Q(email__istartswith=query))
     return list(users.order_by("name")[:limit])
+
+
+def visible_saved_replies(viewer: Viewer, agency_id: int, query: str = "") -> QuerySet[SavedReply]:
+    """The agency's saved replies, for its team only: a client, a magic-link visitor, another
+    agency's team or anyone signed out gets an empty list (issue 16 §4: a team-only resource).
+
+    ``query`` matches the title or the body, case-insensitively.
+    """
+    if not viewer.is_team(agency_id):
+        return SavedReply.objects.none()
+    replies = SavedReply.objects.filter(agency_id=agency_id)
+    query = query.strip()
+    if query:
+        replies = replies.filter(Q(title__icontains=query) | Q(body__icontains=query))
+    return replies.order_by("title", "pk")
+
+
+def access_saved_reply(viewer: Viewer, agency_id: int, reply_id: int | str) -> SavedReply:
+    """One of the agency's saved replies for its team, or 404 (never another agency's)."""
+    try:
+        pk = int(reply_id)
+    except (TypeError, ValueError):
+        raise Http404("No such saved reply.") from None
+    reply = visible_saved_replies(viewer, agency_id).filter(pk=pk).first()
+    if reply is None:
+        raise Http404("No such saved reply.")
+    return reply
 
 
 def visible_notifications(viewer: Viewer) -> QuerySet[Notification]:

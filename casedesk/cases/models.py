@@ -289,3 +289,31 @@ class MessageSeen(models.Model):
     def __str__(self) -> str:
         who = f"contact {self.contact_id}" if self.contact_id else f"user {self.user_id}"
         return f"message {self.message_id} seen by {who}"
+
+
+class SavedReply(models.Model):
+    """A reply the team wrote once and picks with ``/`` in any composer (issue 16 §4).
+
+    Shared by the agency's team and never shown to a client: the list is read only through
+    ``cases.access.visible_saved_replies``, which answers team viewers alone. The body may hold
+    ``{{contact.first_name}}``, ``{{case.title}}`` and ``{{agent.first_name}}``, filled in by
+    ``cases.saved_replies.fill`` when the reply is picked.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="saved_replies")
+    title = models.CharField(max_length=80)
+    body = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "title"], name="saved_reply_title_per_agency")
+        ]
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from casedesk.cases.views import documents as documents_views
 from casedesk.cases.views import notifications as notification_views
+from casedesk.cases.views import saved_replies as saved_reply_views
 from casedesk.cases.views import seen as seen_views
 from casedesk.cases.views import thread as thread_views
 
@@ -24,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="message_history",
     ),
     path("<int:case_id>/mentionable", thread_views.mentionable, name="mentionable"),
+    path("<int:case_id>/saved-replies", saved_reply_views.case_saved_replies, name="saved_replies"),
     path("<int:case_id>/documents/", documents_views.documents_page, name="documents"),
     path("documents/<int:document_id>/download", documents_views.document_download, name="document_download"),
     path("documents/<int:document_id>/view", documents_views.document_inline, name="document_inline"),

@@ -20,6 +20,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="conversation_messages",
     ),
     path("support/conversations/<int:conversation_id>/reply/", team.reply, name="reply"),
+    path(
+        "support/conversations/<int:conversation_id>/saved-replies",
+        team.saved_replies,
+        name="saved_replies",
+    ),
     path("support/conversations/<int:conversation_id>/claim/", team.claim, name="claim"),
     path("support/conversations/<int:conversation_id>/assign/", team.assign, name="assign"),
     path("support/conversations/<int:conversation_id>/close/", team.close, name="close"),

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from casedesk.cases.actions import do_post_message
 from casedesk.cases.models import Message
+from casedesk.cases.saved_reply_actions import do_create_saved_reply
 from casedesk.jobs.testing import drain_tasks
 from casedesk.mail.models import CapturedEmail
 from casedesk.support import bot
@@ -65,6 +66,9 @@ def _visit(page: Any, url: str, where: str, report: AxeReport, ready: str | None
 def test_team_pages_have_no_axe_violations(cast: Cast, live_url: str, browser: Any, settings: Any) -> None:
     _busy_case(cast, settings)
     failed_job(cast, "Chat about invoices")
+    do_create_saved_reply(
+        agency=cast.agency_a, author=cast.bob, title="Thanks, on it", body="Hi {{contact.first_name}}, on it."
+    )
     report = AxeReport()
     page = browser.new_context().new_page()
     _visit(page, f"{live_url}/accounts/login/", "sign-in", report)
@@ -76,6 +80,11 @@ def test_team_pages_have_no_axe_violations(cast: Cast, live_url: str, browser: A
     page.click(f"#m{email_message.pk} summary:has-text('Show full email')")
     page.locator(f"#m{email_message.pk} .mail-original-slot *").first.wait_for()
     audit_everywhere(page, "team thread, full email open", report)
+    page.locator("#composer-body").click()
+    page.keyboard.type("/")
+    page.get_by_role("option", name="Thanks, on it").wait_for()
+    audit_everywhere(page, "team thread, saved replies list open", report)
+    page.keyboard.press("Escape")
     _visit(page, f"{live_url}/cases/{case}/documents/", "team documents", report)
     _visit(page, f"{live_url}/cases/notifications/", "notifications", report)
     _visit(page, f"{live_url}/settings/", "settings: general", report)
@@ -83,6 +92,7 @@ def test_team_pages_have_no_axe_violations(cast: Cast, live_url: str, browser: A
     _visit(page, f"{live_url}/settings/team/", "settings: team", report)
     _visit(page, f"{live_url}/settings/support-widget/", "settings: support widget", report)
     _visit(page, f"{live_url}/settings/help-centre/", "settings: help centre", report)
+    _visit(page, f"{live_url}/settings/saved-replies/", "settings: saved replies", report)
     _visit(page, f"{live_url}/admin/jobs/failed/", "failed jobs", report)
     _visit(page, f"{live_url}/dev/mailbox", "dev mailbox", report)
     captured = CapturedEmail.objects.order_by("pk").first()

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from casedesk.accounts.access import access_current_agency, viewer_from_request
 from casedesk.accounts.decorators import team_required
 from casedesk.accounts.models import Membership, User
+from casedesk.cases.saved_replies import FillValues, first_name, picker_results
 from casedesk.lib.errors import ActionError
 from casedesk.lib.files import file_response, upload_limit_bytes
 from casedesk.lib.http import error_json, wants_json
@@ -162,6 +163,26 @@ def conversation_messages(request: HttpRequest, conversation_id: int) -> HttpRes
         "support/partials/transcript.html",
         {"conversation": conversation, "messages_list": _messages(conversation)},
     )
+
+
+@require_GET
+@team_required
+def saved_replies(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """The team's saved replies for the ``/`` list in the agent's reply box (issue 16 §4),
+    filled in for this visitor; the conversation is read as team, so anyone else gets a 404."""
+    viewer = viewer_from_request(request)
+    conversation = access_conversation_as_team(viewer, conversation_id)
+    agent = viewer.user
+    assert agent is not None  # team_required
+    values = FillValues(
+        contact_first_name=first_name(conversation.visitor.name),
+        case_title=conversation.case.title
+        if conversation.case_id and conversation.case
+        else conversation.subject,
+        agent_first_name=first_name(agent.name) or agent.get_short_name(),
+    )
+    results = picker_results(viewer, conversation.agency_id, request.GET.get("q", ""), values)
+    return JsonResponse({"results": results})
 
 
 def _act(request: HttpRequest, conversation_id: int, action: str) -> HttpResponse:
