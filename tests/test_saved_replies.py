@@ -8,6 +8,7 @@ import json
 import pytest
 
 from casedesk.accounts.access import viewer_for_user
+from casedesk.accounts.models import User
 from casedesk.cases.access import visible_saved_replies
 from casedesk.cases.models import SavedReply
 from casedesk.cases.saved_replies import FillValues, fill, unknown_variables
@@ -102,8 +103,9 @@ def test_only_the_agency_team_reads_the_list(cast: Cast) -> None:
         assert [r.title for r in visible_saved_replies(viewer_for_user(user), cast.agency_a.pk)] == [
             "Welcome"
         ]
-    for user in (cast.carol_user, cast.frank_user, cast.dave, cast.pat, cast.vic, None):
-        assert list(visible_saved_replies(viewer_for_user(user), cast.agency_a.pk)) == []
+    outsiders: list[User | None] = [cast.carol_user, cast.frank_user, cast.dave, cast.pat, cast.vic, None]
+    for outsider in outsiders:
+        assert list(visible_saved_replies(viewer_for_user(outsider), cast.agency_a.pk)) == []
 
 
 def test_case_picker_fills_in_the_case_and_the_agent(cast: Cast) -> None:
