@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from casedesk.accounts.models import Membership
 from casedesk.cases.actions import do_post_message
 from casedesk.cases.models import Notification, NotificationKind
@@ -94,3 +96,45 @@ def test_notification_excerpt_is_plain_text_without_markdown() -> None:
     text = "Photos are in the folder *Autumn*, see **this** and [the brief](https://x.test) @**Bob Member**"
     assert plain_excerpt(text) == "Photos are in the folder Autumn, see this and the brief @Bob Member"
     assert plain_excerpt("Use <b>bold</b> & `code`") == "Use <b>bold</b> & code"
+
+
+def test_notifications_page_shows_avatar_sentence_and_plain_excerpt(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
+    _mention_bob(cast, 5)
+    do_post_message(case=cast.case_a, body="A **bold** reply", author_contact=cast.carol)
+    http = cast.login(cast.bob)
+    with django_assert_max_num_queries(12):  # no query per row: authors come with the list
+        page = http.get("/cases/notifications/").content.decode()
+    assert page.count('<span class="notif-dot"><span class="visually-hidden">Unread</span></span>') == 6
+    assert f"Carol Client replied in {cast.case_a.reference} “Spring campaign”" in page
+    assert '<p class="notif-excerpt">A bold reply</p>' in page
+    assert 'aria-hidden="true">AO</span>' in page and 'aria-hidden="true">CC</span>' in page
+    assert "Mark all read" in page
+
+
+def test_deleted_message_and_support_notifications_read_as_sentences(cast: Cast) -> None:
+    from casedesk.cases.actions import do_delete_message
+
+    message = do_post_message(case=cast.case_a, body="@**Bob Member** secret plan", author_user=cast.alice)
+    do_delete_message(message=message, actor=cast.alice)
+    Notification.objects.create(
+        user=cast.bob,
+        agency=cast.agency_a,
+        kind=NotificationKind.SUPPORT,
+        case=cast.case_a,
+        text="Globex is waiting for a person in the support chat.",
+        url="/support/",
+    )
+    page = cast.login(cast.bob).get("/cases/notifications/").content.decode()
+    assert "This message was deleted." in page and "secret plan" not in page
+    assert "Globex is waiting for a person in the support chat." in page
+
+
+def test_mark_all_read_is_offered_only_while_something_is_unread(cast: Cast) -> None:
+    _mention_bob(cast)
+    http = cast.login(cast.bob)
+    http.post("/cases/notifications/read-all")
+    page = http.get("/cases/notifications/").content.decode()
+    assert "Mark all read" not in page and "notif-dot" not in page
+    assert "Alice Owner mentioned you in" in page

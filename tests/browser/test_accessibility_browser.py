@@ -76,6 +76,7 @@ def test_team_pages_have_no_axe_violations(cast: Cast, live_url: str, browser: A
     case = cast.case_a.pk
     email_message = Message.objects.filter(case=cast.case_a, source="email").get()
     _visit(page, f"{live_url}/cases/", "case list", report)
+    assert _body_colours(page, "dark") == ("rgb(11, 18, 32)", "rgb(229, 231, 235)")
     _visit(page, f"{live_url}/cases/{case}/messages/", "team thread", report, "article.msg")
     page.click(f"#m{email_message.pk} summary:has-text('Show full email')")
     page.locator(f"#m{email_message.pk} .mail-original-slot *").first.wait_for()
@@ -100,6 +101,50 @@ def test_team_pages_have_no_axe_violations(cast: Cast, live_url: str, browser: A
     _visit(page, f"{live_url}/dev/mailbox/{captured.pk}/", "dev mailbox: one email", report)
     _visit(page, f"{live_url}/quarantine/", "quarantine", report)
     _visit(page, f"{live_url}/cases/999999/messages/", "error page (404)", report)
+    print(f"{report.audits} axe audits")
+    report.assert_clean()
+
+
+def _body_colours(page: Any, theme: str) -> tuple[str, str]:
+    """The page's background and text colour in one theme: proof the dark theme is really on."""
+    page.emulate_media(color_scheme=theme)
+    colours = page.evaluate(
+        "() => { const s = getComputedStyle(document.body); return [s.backgroundColor, s.color]; }"
+    )
+    page.emulate_media(color_scheme="light")
+    return (colours[0], colours[1])
+
+
+def test_error_pages_have_no_axe_violations(cast: Cast, live_url: str, browser: Any, settings: Any) -> None:
+    """404, 403, 400 and 500, signed out and signed in, in both themes (500.html has its own stylesheet)."""
+    settings.ROOT_URLCONF = "tests.error_urls"
+    report = AxeReport()
+    page = browser.new_context().new_page()
+    for signed_in in (False, True):
+        if signed_in:
+            sign_in(page, live_url, cast.alice.email, PASSWORD)
+        who = "signed in" if signed_in else "signed out"
+        for status, path in (
+            (404, "/no-such-page/"),
+            (403, "/test-errors/forbidden/"),
+            (400, "/test-errors/bad-request/"),
+            (500, "/test-errors/crash/"),
+        ):
+            response = page.goto(f"{live_url}{path}")
+            assert response is not None and response.status == status, path
+            page.wait_for_load_state("networkidle")
+            audit_everywhere(page, f"error page ({status}, {who})", report)
+            assert _body_colours(page, "light") == ("rgb(246, 247, 251)", "rgb(31, 41, 55)"), path
+            assert _body_colours(page, "dark") == ("rgb(11, 18, 32)", "rgb(229, 231, 235)"), path
+    # The CSRF failure page (403_csrf.html): the sign-in form sent without its token.
+    page.context.clear_cookies()
+    page.goto(f"{live_url}/accounts/login/")
+    page.locator("input[name=csrfmiddlewaretoken]").evaluate("el => el.remove()")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.click("button[type=submit]")
+    assert posted.value.status == 403
+    page.wait_for_load_state("networkidle")
+    audit_everywhere(page, "error page (403, CSRF)", report)
     print(f"{report.audits} axe audits")
     report.assert_clean()
 

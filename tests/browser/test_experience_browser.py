@@ -165,7 +165,7 @@ def test_notifications_are_a_plain_left_aligned_list_and_open_the_highlighted_me
     sign_in(page, live_url, cast.bob.email, PASSWORD)
     page.goto(f"{live_url}/cases/notifications/")
     item = page.locator(".notif-text").first
-    text = item.inner_text()
+    text = page.locator(".notif-excerpt").first.inner_text()
     assert "folder Autumn, see this." in text and "*" not in text
     style = item.evaluate(
         "el => { const s = getComputedStyle(el); return [s.textAlign, s.fontWeight, s.textDecorationLine]; }"
