@@ -36,6 +36,7 @@ from casedesk.support.models import (
     ConversationFile,
     ConversationMessage,
     ConversationState,
+    CsatRating,
     Escalation,
     Feedback,
     MessageKind,
@@ -45,6 +46,7 @@ from casedesk.support.models import (
 from casedesk.support.visitor_email import schedule_visitor_reply_email
 
 MAX_MESSAGE_CHARS = 4000
+MAX_CSAT_COMMENT_CHARS = 1000
 
 
 # --- visitors ---------------------------------------------------------------------------------
@@ -551,6 +553,61 @@ def do_reopen(*, conversation: Conversation, by: User | None = None) -> Conversa
         return conversation
     _reopen_locked(conversation, by_team=by is not None)
     conversation.save(update_fields=["state", "closed_at", "updated_at"])
+    _published(conversation)
+    return conversation
+
+
+# --- satisfaction (issue 16 §5) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def do_rate_conversation(
+    *, conversation: Conversation, visitor: Visitor, rating: str, comment: str = ""
+) -> Conversation:
+    """The visitor's one rating (good or bad, an optional comment) of a closed conversation.
+
+    Only the conversation's own visitor (404 for anyone else, as every "not yours"), only once
+    the conversation is closed, only once (409). Recorded on the conversation and as a system
+    line of the chat, which the team sees in the conversation page; never mirrored to the case.
+    """
+    if rating not in CsatRating.values:
+        raise ActionError(
+            "Choose Good or Not good to rate this conversation.", code="bad_rating", field="rating"
+        )
+    text = clean_body(comment or "")
+    if len(text) > MAX_CSAT_COMMENT_CHARS:
+        raise ActionError(
+            f"This comment is {len(text):,} characters long; the limit is {MAX_CSAT_COMMENT_CHARS:,}. "
+            "Shorten it and send again.",
+            code="too_long",
+            field="comment",
+        )
+    conversation = _lock(conversation)
+    if conversation.visitor_id != visitor.pk or conversation.agency_id != visitor.agency_id:
+        raise ActionError(
+            "That conversation does not exist, or it belongs to someone else.", code="not_found", status=404
+        )
+    if conversation.csat_rating:
+        raise ActionError(
+            "You have already rated this conversation. Thanks, the team has your feedback.",
+            code="already_rated",
+            status=409,
+        )
+    if conversation.state != ConversationState.CLOSED:
+        raise ActionError(
+            "This conversation is still open. You can rate the help once it has been closed.",
+            code="not_closed",
+            status=409,
+        )
+    conversation.csat_rating = rating
+    conversation.csat_comment = text
+    conversation.csat_at = timezone.now()
+    conversation.save(update_fields=["csat_rating", "csat_comment", "csat_at", "updated_at"])
+    thumb = "👍" if rating == CsatRating.GOOD else "👎"
+    line = f"The visitor rated the help: {thumb} {CsatRating(rating).label}."
+    if text:
+        line += f"\n\nComment: {text}"
+    _add(conversation, MessageKind.SYSTEM, line)
     _published(conversation)
     return conversation
 

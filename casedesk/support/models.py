@@ -187,6 +187,11 @@ HUMAN_STATES = (
 WAITING_STATES = (ConversationState.ESCALATING, ConversationState.WAITING_FOR_HUMAN)
 
 
+class CsatRating(models.TextChoices):
+    GOOD = "good", "Good"
+    BAD = "bad", "Not good"
+
+
 class Conversation(models.Model):
     """One chat between a visitor and an agency's widget (bot first, then a person)."""
 
@@ -218,6 +223,10 @@ class Conversation(models.Model):
     # email fills it in). Unsubscribing (one click, RFC 8058) stops those emails.
     answer_email = models.EmailField(blank=True)
     answer_email_unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # Satisfaction (issue 16 §5): asked once in the widget after the conversation closed.
+    csat_rating = models.CharField(max_length=4, choices=CsatRating.choices, blank=True)
+    csat_comment = models.TextField(max_length=1000, blank=True)
+    csat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
