@@ -182,3 +182,10 @@ def test_settings_page_adds_changes_and_deletes(cast: Cast) -> None:
 def test_settings_tab_is_shown_to_the_team_not_to_clients(cast: Cast) -> None:
     assert "Saved replies" in cast.login(cast.bob).get("/settings/profile/").content.decode()
     assert "Saved replies" not in cast.login(cast.carol_user).get("/settings/profile/").content.decode()
+
+
+@pytest.mark.parametrize("reply_id", ["0", "99999999999999999999", str(2**63)])
+def test_ids_out_of_range_are_a_404_not_a_database_error(cast: Cast, reply_id: str) -> None:
+    http = cast.login(cast.bob)
+    assert http.get(f"/settings/saved-replies/{reply_id}/").status_code == 404
+    assert http.post(f"/settings/saved-replies/{reply_id}/delete").status_code == 404

@@ -29,6 +29,7 @@ from casedesk.cases.models import (
     Notification,
     SavedReply,
 )
+from casedesk.lib.ids import parse_id
 
 
 def _client_contact_ids(viewer: Viewer) -> set[int]:
@@ -343,11 +344,8 @@ def visible_saved_replies(viewer: Viewer, agency_id: int, query: str = "") -> Qu
 
 def access_saved_reply(viewer: Viewer, agency_id: int, reply_id: int | str) -> SavedReply:
     """One of the agency's saved replies for its team, or 404 (never another agency's)."""
-    try:
-        pk = int(reply_id)
-    except (TypeError, ValueError):
-        raise Http404("No such saved reply.") from None
-    reply = visible_saved_replies(viewer, agency_id).filter(pk=pk).first()
+    pk = parse_id(reply_id)
+    reply = visible_saved_replies(viewer, agency_id).filter(pk=pk).first() if pk is not None else None
     if reply is None:
         raise Http404("No such saved reply.")
     return reply
