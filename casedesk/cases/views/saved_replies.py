@@ -22,7 +22,6 @@ from casedesk.cases.models import Case, SavedReply
 from casedesk.cases.saved_replies import (
     MAX_BODY_CHARS,
     MAX_TITLE_CHARS,
-    VARIABLES,
     FillValues,
     first_name,
     picker_results,
@@ -38,7 +37,7 @@ class SavedReplyForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Markdown works. Variables: " + ", ".join("{{" + name + "}}" for name in VARIABLES) + ".",
+        help_text="Markdown works. The variables are explained below.",
     )
 
 
@@ -60,7 +59,6 @@ def _render(
         "form": form,
         "editing": editing,
         "replies": list(visible_saved_replies(viewer, agency.pk)),
-        "variables": VARIABLES,
         "max_title": MAX_TITLE_CHARS,
         "max_body": MAX_BODY_CHARS,
         "settings_tab": "saved_replies",
