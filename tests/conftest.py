@@ -32,6 +32,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On SQLite, test on a file (WAL, busy timeout) as ``casedesk run`` does, not Django's
+    default shared-cache in-memory database.
+
+    In shared-cache mode SQLite locks whole tables between connections and answers "database
+    table is locked" at once instead of waiting, so a websocket consumer or worker thread that
+    reads while a request thread writes failed at random (the live-queue browser test, the
+    embedded-worker test). A file in the session's temporary directory is private to this run.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
 PASSWORD = "correct-horse-battery-42"
 
 

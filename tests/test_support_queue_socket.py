@@ -37,6 +37,11 @@ async def _open(http: HttpClient | None, agency_id: Any, origin: bytes = b"http:
     socket = WebsocketCommunicator(application, "/ws/support/queue/", headers)
     socket.scope["query_string"] = f"agency={agency_id}".encode()
     accepted, code = await socket.connect()
+    if accepted:
+        # The first frame is the waiting count alone; the tests below look at what follows it.
+        state = await socket.receive_json_from(timeout=5)
+        assert set(state) == {"event", "waiting"} and state["event"] == "queue.state"
+        assert isinstance(state["waiting"], int)
     return socket, accepted, code
 
 
@@ -99,6 +104,29 @@ def test_waiting_count_follows_an_escalation(cast: Cast, on_commit: Any) -> None
 
     events = async_to_sync(scenario)()
     assert events and events[-1]["waiting"] == 1
+
+
+def test_the_first_frame_is_the_waiting_count_so_a_reconnecting_page_catches_up(cast: Cast) -> None:
+    waiting = actions.do_start_conversation(agency=cast.agency_a)
+    actions.do_request_escalation(conversation=waiting)
+    actions.do_start_conversation(agency=cast.agency_a)  # with the bot: not waiting
+    other = actions.do_start_conversation(agency=cast.agency_b)
+    actions.do_request_escalation(conversation=other)  # another agency's: not counted
+    http = cast.login(cast.bob)
+
+    async def scenario() -> dict[str, Any]:
+        from casedesk.asgi import application
+
+        socket = WebsocketCommunicator(application, "/ws/support/queue/", ws_headers(http))
+        socket.scope["query_string"] = f"agency={cast.agency_a.pk}".encode()
+        accepted, _ = await socket.connect()
+        assert accepted
+        first: dict[str, Any] = await socket.receive_json_from(timeout=5)
+        assert await socket.receive_nothing(timeout=0.3)
+        await socket.disconnect()
+        return first
+
+    assert async_to_sync(scenario)() == {"event": "queue.state", "waiting": 1}
 
 
 def test_another_agencys_team_hears_nothing(cast: Cast, on_commit: Any) -> None:

@@ -173,7 +173,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
     Authenticated by the session; only the team of that agency gets in, else the socket closes
     as a 404 would (4404). Site origins only (``casedesk.live.origin``). Each frame says which
     conversation changed and how many are waiting: never a line of text, so the page re-reads
-    the lists over its access-checked HTTP view.
+    the lists over its access-checked HTTP view. The first frame after the socket opens is the
+    count alone (``queue.state``).
     """
 
     group: str | None = None
@@ -193,6 +194,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
         self.group = agency_group(allowed)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # The count as of now: a page that reconnects after a drop learns what it missed.
+        waiting = await database_sync_to_async(_waiting_count)(allowed)
+        await self.send_json({"event": "queue.state", "waiting": waiting})
 
     async def disconnect(self, code: int) -> None:
         if self.group:

@@ -250,3 +250,76 @@ def test_queue_and_sidebar_count_update_live_when_a_visitor_escalates(
     print(f"queue row after escalation: {elapsed:.2f} s")
     team.close()
     visitor.close()
+
+
+# Records what the page asks the Notifications API to show (the real API still runs underneath).
+RECORD_NOTIFICATIONS = """
+(() => {
+  const Real = window.Notification;
+  if (!Real) return;
+  window.__notes = [];
+  class Recorded extends Real {
+    constructor(title, options) { super(title, options); window.__notes.push({ title, ...(options || {}) }); }
+  }
+  Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
+  Recorded.requestPermission = (...args) => Real.requestPermission(...args);
+  window.Notification = Recorded;
+})();
+"""
+
+
+def test_opt_in_desktop_notification_for_a_new_waiting_conversation(
+    cast: Cast, live_url: str, browser: Any, acme_help: HelpArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine_or_stub(monkeypatch)
+    team = browser.new_context()
+    team.grant_permissions(["notifications"], origin=live_url)
+    team.add_init_script(RECORD_NOTIFICATIONS)
+    agent = team.new_page()
+    sign_in(agent, live_url, cast.bob.email, PASSWORD)
+    agent.goto(f"{live_url}/support/")
+    switch = agent.get_by_role("button", name="Desktop notifications")
+    expect(switch).to_have_attribute("aria-pressed", "false")
+    switch.focus()
+    agent.keyboard.press("Enter")  # by keyboard, like every control
+    expect(switch).to_have_attribute("aria-pressed", "true")
+    expect(agent.locator("#support-notify-hint")).to_contain_text("On:")
+    # On another team page the sidebar's socket is what listens.
+    agent.goto(f"{live_url}/cases/")
+    wait_for_js(agent, "document.getElementById('support-waiting').dataset.live === 'on'", timeout=10_000)
+
+    visitor = browser.new_context()
+    page = visitor.new_page()
+    page.goto(f"{live_url}/s/acme/")
+    page.click(LAUNCHER)
+    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    page.locator("#casedesk-support-widget >> li.msg.bot_notice").wait_for(timeout=10_000)
+    wait_for_js(agent, "(window.__notes || []).length === 1", timeout=10_000)
+    (note,) = agent.evaluate("window.__notes")
+    assert note["title"] == "New support conversation"
+    assert note["body"] == "1 conversation is waiting for a person."
+    assert note["tag"] == f"casedesk-support-{cast.agency_a.pk}"
+    assert "talk to a person" not in str(note)  # frames carry no text, nor does the notification
+
+    # Switched off again: the next waiting conversation makes no notification.
+    agent.goto(f"{live_url}/support/")
+    agent.get_by_role("button", name="Desktop notifications").click()
+    expect(agent.get_by_role("button", name="Desktop notifications")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    agent.goto(f"{live_url}/cases/")
+    wait_for_js(agent, "document.getElementById('support-waiting').dataset.live === 'on'", timeout=10_000)
+    second_ctx = browser.new_context()
+    other = second_ctx.new_page()
+    other.goto(f"{live_url}/s/acme/")
+    other.click(LAUNCHER)
+    other.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
+    other.press("#casedesk-support-widget >> #cd-input", "Enter")
+    other.locator("#casedesk-support-widget >> li.msg.bot_notice").wait_for(timeout=10_000)
+    drain_tasks()  # the escalation task opens the case and tells the queue again
+    expect(agent.locator("#support-waiting")).to_have_text("2 waiting", timeout=10_000)
+    assert agent.evaluate("window.__notes.length") == 0
+    second_ctx.close()
+    team.close()
+    visitor.close()

@@ -34,18 +34,22 @@
     if (!up && !fastTimer) fastTimer = setInterval(refreshLists, FAST);
   }
 
-  function connect(agency, onEvent, forLists) {
-    var delay = 1000, wasOpen = false;
+  // onCount(n, resync): every frame carries the waiting count. The first frame after the socket
+  // opens is the count alone ("queue.state"); after a drop (resync) the lists re-read too, since
+  // frames sent while the socket was down are lost.
+  function connect(agency, onCount, forLists) {
+    var delay = 1000, wasOpen = false, opened = 0;
     (function dial() {
       var scheme = location.protocol === "https:" ? "wss" : "ws";
       var socket = new WebSocket(scheme + "://" + location.host + "/ws/support/queue/?agency=" + encodeURIComponent(agency));
       socket.onopen = function () {
-        delay = 1000; wasOpen = true; setLive(true, forLists);
+        delay = 1000; wasOpen = true; opened += 1; setLive(true, forLists);
         if (badge && agency === badgeAgency) badge.dataset.live = "on";  // read by the browser tests
       };
       socket.onmessage = function (e) {
         var data; try { data = JSON.parse(e.data); } catch (err) { return; }
-        if (data.event === "conversation.updated") onEvent(data);
+        if (data.event === "queue.state") onCount(data.waiting, opened > 1);
+        else if (data.event === "conversation.updated") onCount(data.waiting, true);
       };
       socket.onclose = function (e) {
         if (wasOpen) { wasOpen = false; setLive(false, forLists); if (badge && agency === badgeAgency) badge.dataset.live = "off"; }
@@ -60,29 +64,29 @@
   // conversation is newly waiting, and a person who switched this on hears of it from any team
   // page, unless they are looking at the queue itself. The frame carries no text, so neither
   // does the notification. One tag per agency: several tabs show one notification, not several.
-  var notify = window.casedeskSupportNotify = (function () {
-    var supported = "Notification" in window;
-    function key(agency) { return "casedesk:support-notify:" + agency; }
-    function wanted(agency) { try { return localStorage.getItem(key(agency)) === "on"; } catch (e) { return false; } }
-    function setWanted(agency, on) { try { if (on) localStorage.setItem(key(agency), "on"); else localStorage.removeItem(key(agency)); } catch (e) {} }
-    var last = {};
-    function onCount(agency, n) {
-      var before = last[agency];
-      last[agency] = n;
-      if (!supported || before === undefined || n <= before) return;
-      if (!wanted(agency) || Notification.permission !== "granted") return;
-      if (lists && document.visibilityState === "visible") return;  // the queue shows it already
-      var note = new Notification("New support conversation", {
-        body: n === 1 ? "1 conversation is waiting for a person." : n + " conversations are waiting for a person.",
-        tag: "casedesk-support-" + agency
-      });
-      note.onclick = function () { window.focus(); location.href = "/support/"; note.close(); };
-    }
-    return { supported: supported, wanted: wanted, setWanted: setWanted, onCount: onCount, seed: function (agency, n) { last[agency] = n; } };
-  })();
-  if (badge) {
-    var initial = Number((badge.querySelector("[data-count]") || {}).textContent || 0);
-    notify.seed(badge.dataset.agency, isNaN(initial) ? 0 : initial);
+  var notifySupported = "Notification" in window;
+  function notifyKey(agency) { return "casedesk:support-notify:" + agency; }
+  function notifyWanted(agency) { try { return localStorage.getItem(notifyKey(agency)) === "on"; } catch (e) { return false; } }
+  function setNotifyWanted(agency, on) { try { if (on) localStorage.setItem(notifyKey(agency), "on"); else localStorage.removeItem(notifyKey(agency)); } catch (e) {} }
+  function shownCount() {
+    var n = Number(((badge && badge.querySelector("[data-count]")) || {}).textContent || 0);
+    return isNaN(n) ? 0 : n;
+  }
+  function notifyIfMore(agency, before, n) {
+    if (!notifySupported || typeof n !== "number" || n <= before) return;
+    if (!notifyWanted(agency) || Notification.permission !== "granted") return;
+    if (lists && document.visibilityState === "visible") return;  // the queue shows it already
+    var note = new Notification("New support conversation", {
+      body: n === 1 ? "1 conversation is waiting for a person." : n + " conversations are waiting for a person.",
+      tag: "casedesk-support-" + agency
+    });
+    var link = badge.closest("a");
+    note.onclick = function () { window.focus(); if (link) location.href = link.href; note.close(); };
+  }
+  function onBadgeCount(n) {
+    var before = shownCount();
+    showCount(n);
+    notifyIfMore(badgeAgency, before, n);
   }
 
   // The queue page's switch: "Desktop notifications" asks the browser's permission once.
@@ -90,20 +94,19 @@
   if (toggle) {
     var agencyId = toggle.dataset.agency, hint = document.getElementById("support-notify-hint");
     var render = function () {
-      var on = notify.wanted(agencyId) && Notification.permission === "granted";
+      var on = notifyWanted(agencyId) && Notification.permission === "granted";
       toggle.setAttribute("aria-pressed", on ? "true" : "false");
-      toggle.classList.toggle("is-on", on);
       if (Notification.permission === "denied") hint.textContent = "Your browser blocks notifications from this site. Allow them in the site settings (the icon left of the address), then press again.";
       else hint.textContent = on ? "On: this browser tells you when a conversation starts waiting, unless you are looking at this page." : "Off: turn on to hear of new conversations while you work on other pages.";
     };
-    if (notify.supported) {
+    if (notifySupported) {
       toggle.hidden = false;
       hint.hidden = false;
       render();
       toggle.addEventListener("click", function () {
-        if (notify.wanted(agencyId) && Notification.permission === "granted") { notify.setWanted(agencyId, false); render(); return; }
+        if (notifyWanted(agencyId) && Notification.permission === "granted") { setNotifyWanted(agencyId, false); render(); return; }
         Promise.resolve(Notification.requestPermission()).then(function (permission) {
-          notify.setWanted(agencyId, permission === "granted");
+          setNotifyWanted(agencyId, permission === "granted");
           render();
         });
       });
@@ -114,9 +117,9 @@
   var listsAgency = lists && lists.dataset.agency;
   if (lists) fastTimer = setInterval(refreshLists, FAST); // until a socket is up
   if (badgeAgency && badgeAgency === listsAgency) {
-    connect(badgeAgency, function (data) { showCount(data.waiting); notify.onCount(badgeAgency, data.waiting); soon(); }, true);
+    connect(badgeAgency, function (n, changed) { onBadgeCount(n); if (changed) soon(); }, true);
   } else {
-    if (badgeAgency) connect(badgeAgency, function (data) { showCount(data.waiting); notify.onCount(badgeAgency, data.waiting); }, false);
-    if (listsAgency) connect(listsAgency, soon, true);
+    if (badgeAgency) connect(badgeAgency, onBadgeCount, false);
+    if (listsAgency) connect(listsAgency, function (n, changed) { if (changed) soon(); }, true);
   }
 })();
