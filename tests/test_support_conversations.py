@@ -165,7 +165,15 @@ def test_dashboard_reports_confirmed_and_assumed_separately(cast: Cast) -> None:
     escalated = _start(cast)
     actions.do_post_visitor_message(conversation=escalated, body="human")
     totals = dashboard_for(cast.agency_a).totals
-    assert totals == {"questions": 4, "bot_answers": 3, "confirmed": 1, "assumed": 1, "escalated": 2}
+    assert totals == {
+        "questions": 4,
+        "bot_answers": 3,
+        "confirmed": 1,
+        "assumed": 1,
+        "escalated": 2,
+        "csat_good": 0,
+        "csat_bad": 0,
+    }
     assert "<svg" in dashboard_for(cast.agency_a).svg()
 
 

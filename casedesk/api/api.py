@@ -21,6 +21,7 @@ from ninja import File, Form, NinjaAPI, Path, Query, Router, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import Status
 
+from casedesk.accounts.access import access_agency_as_team
 from casedesk.api.auth import SessionViewerAuth, TokenAuth, request_viewer
 from casedesk.api.schemas import (
     NON_BLANK,
@@ -33,6 +34,7 @@ from casedesk.api.schemas import (
     MessagePageOut,
     NotificationOut,
     NotificationPageOut,
+    SupportStatsOut,
 )
 from casedesk.cases.access import (
     access_case,
@@ -61,6 +63,7 @@ from casedesk.cases.threads import message_window, with_thread_relations
 from casedesk.lib.errors import ActionError
 from casedesk.lib.files import file_response
 from casedesk.search.api import router as search_router
+from casedesk.support import stats as support_stats
 
 api = NinjaAPI(
     title="casedesk API",
@@ -501,6 +504,36 @@ def mark_all_notifications_read(request: HttpRequest) -> dict[str, Any]:
     if viewer.user is None:
         return {"count": 0}
     return {"count": do_mark_all_notifications_read(user=viewer.user)}
+
+
+# --- support ----------------------------------------------------------------------------------
+
+
+@router.get("/support/stats", response={200: SupportStatsOut, **ERRORS}, url_name="support_stats")
+def get_support_stats(
+    request: HttpRequest,
+    agency_id: int = Query(..., ge=1, le=MAX_ID, description="An agency whose team you are on."),
+    days: int = Query(30, ge=1, le=90),
+) -> dict[str, Any]:
+    """The Support dashboard's figures per day: questions, bot answers (confirmed and assumed
+    apart), escalations and satisfaction ratings (CSAT). Your agency's team only (404 otherwise)."""
+    agency = access_agency_as_team(request_viewer(request), agency_id)
+    dashboard = support_stats.dashboard_for(agency, days=days)
+    return {
+        "agency_id": agency.pk,
+        "days": days,
+        "totals": dashboard.totals,
+        "csat_percent": dashboard.csat_percent,
+        "median_reply_minutes": dashboard.median_reply_minutes,
+        "per_day": [
+            {
+                "day": day.day,
+                **{name: getattr(day, name) for name in support_stats.FIGURES},
+                "median_reply_minutes": day.median_reply_minutes,
+            }
+            for day in dashboard.days
+        ],
+    }
 
 
 api.add_router("/", router)

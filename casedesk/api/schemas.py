@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from ninja import Schema
 from pydantic import Field
@@ -97,3 +97,24 @@ class NotificationPageOut(Schema):
 
 class CountOut(Schema):
     count: int
+
+
+class SupportDayOut(Schema):
+    day: date
+    questions: int
+    bot_answers: int
+    confirmed: int = Field(description="Bot answers the visitor confirmed with “Yes”.")
+    assumed: int = Field(description="Bot answers with no feedback in a conversation never escalated.")
+    escalated: int
+    csat_good: int = Field(description="Closed conversations the visitor rated Good that day.")
+    csat_bad: int = Field(description="Closed conversations the visitor rated Not good that day.")
+    median_reply_minutes: float | None
+
+
+class SupportStatsOut(Schema):
+    agency_id: int
+    days: int
+    totals: dict[str, int]
+    csat_percent: float | None = Field(description="Share of Good among ratings, 0–100; null without any.")
+    median_reply_minutes: float | None
+    per_day: list[SupportDayOut]

@@ -603,8 +603,9 @@ def do_rate_conversation(
     conversation.csat_comment = text
     conversation.csat_at = timezone.now()
     conversation.save(update_fields=["csat_rating", "csat_comment", "csat_at", "updated_at"])
-    thumb = "👍" if rating == CsatRating.GOOD else "👎"
-    line = f"The visitor rated the help: {thumb} {CsatRating(rating).label}."
+    # Seen by the team in the conversation page and by the visitor in the widget: neutral words,
+    # and no emoji (a system without an emoji font shows an empty box).
+    line = f"Rated the help: {CsatRating(rating).label}."
     if text:
         line += f"\n\nComment: {text}"
     _add(conversation, MessageKind.SYSTEM, line)

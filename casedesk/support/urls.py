@@ -76,6 +76,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="widget_feedback",
     ),
     path(
+        "widget/api/<slug:agency_slug>/conversations/<str:public_id>/rating",
+        widget_api.rating,
+        name="widget_rating",
+    ),
+    path(
         "widget/api/<slug:agency_slug>/conversations/<str:public_id>/answer-email",
         widget_api.answer_email,
         name="widget_answer_email",

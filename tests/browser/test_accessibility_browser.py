@@ -243,6 +243,15 @@ def test_storefront_widget_and_support_pages_have_no_axe_violations(
     team.locator("#composer-attachments li").wait_for()
     audit_everywhere(team, "support conversation, a file to send", report)
 
+    # Closed: the widget asks for a rating once, then thanks.
+    team.get_by_role("button", name="Close", exact=True).click()
+    page.locator(WIDGET).get_by_role("form", name="How was the help you got?").wait_for(timeout=10_000)
+    audit_everywhere(page, "storefront, widget asking for a rating", report)
+    page.locator(WIDGET).get_by_role("button", name="Good", exact=True).click()
+    page.locator(WIDGET).get_by_role("button", name="Send rating").click()
+    page.locator(f"{WIDGET} >> p.csat-done").wait_for(timeout=10_000)
+    audit_everywhere(page, "storefront, widget rated", report)
+
     staff = browser.new_context().new_page()
     sign_in(staff, live_url, cast.pat.email, PASSWORD)
     _visit(staff, f"{live_url}/support/console/", "platform console", report)

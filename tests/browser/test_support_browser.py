@@ -3,6 +3,7 @@ live reply, visibility rules, and a team's escalation to the platform console.""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -12,7 +13,7 @@ from playwright.sync_api import expect
 from casedesk.jobs.testing import drain_tasks
 from casedesk.support import bot
 from casedesk.support.identity import widget_settings_for
-from casedesk.support.models import HelpArticle
+from casedesk.support.models import Conversation, HelpArticle
 from casedesk.support.views import widget_api
 from tests.browser.conftest import sign_in
 from tests.browser.waits import wait_for_js
@@ -321,5 +322,64 @@ def test_opt_in_desktop_notification_for_a_new_waiting_conversation(
     expect(agent.locator("#support-waiting")).to_have_text("2 waiting", timeout=10_000)
     assert agent.evaluate("window.__notes.length") == 0
     second_ctx.close()
+    team.close()
+    visitor.close()
+
+
+def test_after_the_close_the_visitor_rates_the_help_once_by_keyboard(
+    cast: Cast, live_url: str, browser: Any, acme_help: HelpArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine_or_stub(monkeypatch)
+    monkeypatch.setattr(widget_api, "POLL_SECONDS", 60)  # what arrives within 10 s came over the socket
+    visitor = browser.new_context(viewport={"width": 390, "height": 800})
+    page = visitor.new_page()
+    page.goto(f"{live_url}/s/acme/")
+    page.click(LAUNCHER)
+    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    page.locator("#casedesk-support-widget >> li.msg.bot_notice").wait_for(timeout=10_000)
+    widget = page.locator("#casedesk-support-widget")
+    prompt = widget.get_by_role("form", name="How was the help you got?")
+    expect(prompt).to_have_count(0)  # open: not asked yet
+
+    conversation = Conversation.objects.get()
+    team = browser.new_context()
+    agent = team.new_page()
+    sign_in(agent, live_url, cast.bob.email, PASSWORD)
+    agent.goto(f"{live_url}/support/conversations/{conversation.pk}/")
+    agent.get_by_role("button", name="Close", exact=True).click()
+    expect(prompt).to_be_visible(timeout=10_000)
+    if os.environ.get("CASEDESK_SHOT"):
+        page.screenshot(path="/tmp/csat_prompt.png")
+    # Sending without a choice says what is missing, and sends nothing.
+    widget.get_by_role("button", name="Send rating").click()
+    expect(widget.locator(".err")).to_have_text("Choose Good or Not good to rate this conversation.")
+    expect(widget.get_by_role("button", name="Good", exact=True)).to_be_focused()
+    page.keyboard.press("Tab")  # to 👎 Not good
+    page.keyboard.press("Enter")
+    expect(widget.get_by_role("button", name="Not good", exact=True)).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Tab")
+    page.keyboard.type("The answer came a day later.")
+    widget.get_by_role("button", name="Send rating").focus()
+    page.keyboard.press("Enter")
+    expect(widget.locator("p.csat-done")).to_have_text("You rated this conversation “Not good”. Thank you.")
+    expect(prompt).to_have_count(0)
+    if os.environ.get("CASEDESK_SHOT"):
+        page.screenshot(path="/tmp/csat_done.png")
+    conversation.refresh_from_db()
+    assert (conversation.csat_rating, conversation.csat_comment) == ("bad", "The answer came a day later.")
+
+    # Coming back later: asked once, so no second prompt; the team sees the rating in the chat.
+    again = visitor.new_page()
+    again.goto(f"{live_url}/s/acme/")
+    again.click(LAUNCHER)
+    again.locator("#casedesk-support-widget .list button").first.click()
+    expect(again.locator("#casedesk-support-widget >> p.csat-done")).to_be_visible(timeout=10_000)
+    expect(
+        again.locator("#casedesk-support-widget").get_by_role("form", name="How was the help you got?")
+    ).to_have_count(0)
+    agent.goto(f"{live_url}/support/conversations/{conversation.pk}/")
+    expect(agent.get_by_text("Rated the help: Not good.")).to_be_visible()
+    expect(agent.get_by_text("The answer came a day later.")).to_be_visible()
     team.close()
     visitor.close()

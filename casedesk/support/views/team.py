@@ -71,10 +71,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
     agency = access_current_agency(request, viewer)
     context = _queue_context(team_conversations(viewer, agency))
-    dashboard = stats.dashboard_for(agency)
-    context.update({"agency": agency, "dashboard": dashboard, "chart": dashboard.svg(), "nav": "support"})
+    context.update({"agency": agency, "nav": "support"})
     if request.headers.get("HX-Request") and request.GET.get("part") == "lists":
         return render(request, "support/partials/queue_lists.html", context)
+    dashboard = stats.dashboard_for(agency)  # the full page only: the lists re-read on every change
+    context.update({"dashboard": dashboard, "chart": dashboard.svg()})
     user = request.user
     assert isinstance(user, User)
     auto_assign, cap = assignment.auto_assign_settings(agency)

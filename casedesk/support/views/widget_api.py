@@ -292,8 +292,14 @@ def conversation_json(call: WidgetCall, conversation: Conversation, after: int =
         # At the handover the widget asks once, in one optional field, where to email the answer.
         "answer_email": conversation.answer_email,
         "ask_answer_email": conversation.escalated_at is not None
+        and conversation.state != ConversationState.CLOSED
         and not conversation.answer_email
         and conversation.answer_email_unsubscribed_at is None,
+        # After the close the widget asks once: 👍 or 👎 and an optional comment (issue 16 §5).
+        "csat": {
+            "ask": conversation.state == ConversationState.CLOSED and not conversation.csat_rating,
+            "rating": conversation.csat_rating,
+        },
     }
 
 
@@ -455,6 +461,21 @@ def feedback(call: WidgetCall, public_id: str) -> HttpResponse:
         )
     actions.do_feedback(conversation=conversation, message_id=message_id, helpful=helpful)
     conversation.refresh_from_db()
+    return JsonResponse(conversation_json(call, conversation, _after(call)))
+
+
+@widget_endpoint(needs_visitor=True, methods=("POST",))
+def rating(call: WidgetCall, public_id: str) -> HttpResponse:
+    """``{"rating": "good" | "bad", "comment": "..."}``: the visitor's one rating of a closed chat."""
+    assert call.visitor is not None
+    conversation = access_conversation_as_visitor(call.visitor, public_id)
+    conversation = actions.do_rate_conversation(
+        conversation=conversation,
+        visitor=call.visitor,
+        rating=_string(call.data, "rating", 10),
+        # Read past the limit, so the refusal names the real length (never cut and saved).
+        comment=_string(call.data, "comment", 10 * actions.MAX_CSAT_COMMENT_CHARS),
+    )
     return JsonResponse(conversation_json(call, conversation, _after(call)))
 
 

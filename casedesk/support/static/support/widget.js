@@ -24,7 +24,8 @@
   var state = {
     token: null, info: null, conversations: [], current: null, messages: [], lastId: 0,
     open: false, socket: null, socketOpen: false, pollTimer: null, retry: 0, busy: false,
-    askEmail: false, answerEmail: "", emailSkipped: {}, seenUpTo: {}
+    askEmail: false, answerEmail: "", emailSkipped: {}, seenUpTo: {},
+    csat: null, csatSkipped: {}, csatDraft: {}
   };
 
   // The product's one date format, as the app's pages write it: "1 Dec 2026, 21:55".
@@ -133,10 +134,22 @@
     ".answer-email input{flex:1 1 100%;border:1px solid var(--line);border-radius:8px;padding:8px;font-size:15px;background:var(--bg);color:var(--ink)}",
     ".answer-email button[type=submit]{background:var(--brand);color:#fff;border:0;border-radius:8px;padding:8px 12px;cursor:pointer;font-size:14px}",
     ".answer-email-note{margin:10px 0 0;font-size:13px;color:var(--soft)}",
+    ".csat{margin:10px 0 0;padding:10px;border:1px solid var(--line);border-radius:10px;display:flex;flex-direction:column;gap:8px}",
+    ".csat p{margin:0;font-weight:600}",
+    ".csat .thumbs{display:flex;gap:6px;flex-wrap:wrap}",
+    ".csat .thumbs button{background:var(--bubble);color:var(--ink);border:1px solid var(--line);border-radius:8px;padding:7px 12px;cursor:pointer;font-size:14px;display:inline-flex;align-items:center;gap:6px}",
+    ".csat .thumbs svg{width:18px;height:18px;fill:currentColor}",
+    ".csat .thumbs button[aria-pressed=true]{border-color:var(--brand);box-shadow:inset 0 0 0 2px var(--brand)}",
+    ".csat label{font-size:13px}",
+    ".csat textarea{width:100%;resize:vertical;min-height:44px;border:1px solid var(--line);border-radius:8px;padding:8px;font-size:15px;background:var(--bg);color:var(--ink)}",
+    ".csat-done{margin:10px 0 0;font-size:13px;color:var(--soft);text-align:center}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
   ].join("\n");
 
   var ICON_CHAT = '<svg viewBox="0 0 24 24" aria-hidden="true" data-icon="chat"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  // Thumbs as SVG, not emoji: a system without an emoji font would show empty boxes.
+  var ICON_UP = '<svg viewBox="0 0 24 24" aria-hidden="true" data-icon="thumb-up"><path d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z"/></svg>';
+  var ICON_DOWN = '<svg viewBox="0 0 24 24" aria-hidden="true" data-icon="thumb-down"><path d="M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6v.3c0 .4.2.8.4 1.1l1.1 1 6.6-6.6c.4-.4.6-.9.6-1.4V5a2 2 0 0 0-2-2H7c-.8 0-1.5.5-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2z"/></svg>';
   var ICON_CLOSE = '<svg viewBox="0 0 24 24" aria-hidden="true" data-icon="close"><path d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z"/></svg>';
 
   function el(tag, attrs, text) {
@@ -283,6 +296,7 @@
     call("GET", "/conversations/" + id).then(function (data) {
       state.current = data.conversation; state.messages = data.messages; state.lastId = lastIdOf(data.messages);
       answerEmailFrom(data);
+      csatFrom(data);
       renderConversation();
       els.input.focus();
     }).catch(showError);
@@ -316,6 +330,8 @@
     els.body.appendChild(list);
     var emailPart = renderAnswerEmail();
     if (emailPart) els.body.appendChild(emailPart);
+    var csatPart = renderCsat();
+    if (csatPart) els.body.appendChild(csatPart);
     els.body.scrollTop = els.body.scrollHeight;
     reportSeen();
   }
@@ -350,6 +366,57 @@
       call("POST", "/conversations/" + conversationId + "/answer-email?after=" + state.lastId, { email: value })
         .then(function (data) { answerEmailFrom(data); apply(data, false); els.input.focus(); })
         .catch(showError);
+    });
+    return form;
+  }
+
+  // --- satisfaction: asked once after the close, 👍 or 👎 and an optional comment -------------
+
+  function csatFrom(data) { state.csat = data.csat || null; }
+
+  function renderCsat() {
+    if (!state.current || !state.csat) return null;
+    var conversationId = state.current.id;
+    if (state.csat.rating) {
+      var thanks = state.csat.rating === "good" ? "Good" : "Not good";
+      return el("p", { "class": "csat-done" }, "You rated this conversation “" + thanks + "”. Thank you.");
+    }
+    if (!state.csat.ask || state.csatSkipped[conversationId]) return null;
+    var draft = state.csatDraft[conversationId] || (state.csatDraft[conversationId] = { rating: "", comment: "" });
+    var titleId = "cd-csat-title-" + conversationId, commentId = "cd-csat-comment-" + conversationId;
+    var form = el("form", { "class": "csat", "aria-labelledby": titleId, novalidate: "" });
+    form.appendChild(el("p", { id: titleId }, "How was the help you got?"));
+    var thumbs = el("div", { "class": "thumbs" });
+    [["good", "Good", ICON_UP], ["bad", "Not good", ICON_DOWN]].forEach(function (choice) {
+      var b = el("button", { type: "button", "data-rating": choice[0], "aria-pressed": draft.rating === choice[0] ? "true" : "false" });
+      b.innerHTML = choice[2];  // a constant SVG, not data
+      b.appendChild(document.createTextNode(choice[1]));
+      b.addEventListener("click", function () {
+        draft.rating = choice[0];
+        thumbs.querySelectorAll("button").forEach(function (other) { other.setAttribute("aria-pressed", other === b ? "true" : "false"); });
+        if (els.error) els.error.textContent = "";
+      });
+      thumbs.appendChild(b);
+    });
+    form.appendChild(thumbs);
+    form.appendChild(el("label", { "for": commentId }, "Anything to add? (optional)"));
+    var comment = el("textarea", { id: commentId, name: "comment", rows: "2" });
+    comment.value = draft.comment;
+    comment.addEventListener("input", function () { draft.comment = comment.value; });
+    form.appendChild(comment);
+    var row = el("div", { "class": "row" });
+    var send = el("button", { type: "submit", "class": "primary" }, "Send rating");
+    var skip = el("button", { type: "button", "class": "ghost" }, "No thanks");
+    row.appendChild(skip); row.appendChild(send);
+    form.appendChild(row);
+    skip.addEventListener("click", function () { state.csatSkipped[conversationId] = true; renderConversation(); els.input.focus(); });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!draft.rating) { showError({ message: "Choose Good or Not good to rate this conversation." }); thumbs.querySelector("button").focus(); return; }
+      send.disabled = true;
+      call("POST", "/conversations/" + conversationId + "/rating?after=" + state.lastId, { rating: draft.rating, comment: draft.comment })
+        .then(function (data) { delete state.csatDraft[conversationId]; if (els.error) els.error.textContent = ""; apply(data, false); els.input.focus(); })
+        .catch(function (error) { send.disabled = false; showError(error); });
     });
     return form;
   }
@@ -558,6 +625,7 @@
     state.messages.forEach(function (m) { known[m.id] = true; });
     data.messages.forEach(function (m) { if (!known[m.id]) fresh.push(m); });
     answerEmailFrom(data);
+    csatFrom(data);
     if (replace) state.messages = data.messages;
     else fresh.forEach(function (m) { state.messages.push(m); });
     announce(fresh);
