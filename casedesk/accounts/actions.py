@@ -39,6 +39,7 @@ from casedesk.accounts.models import (
     new_token,
 )
 from casedesk.lib.avatars import PHOTO_MAX_BYTES, make_photo
+from casedesk.lib.business_hours import Schedule, ScheduleError, valid_time_zone
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
 from casedesk.lib.files import human_size
@@ -162,7 +163,12 @@ def do_update_agency_settings(
     brand_color: str,
     support_widget_for_customers: bool,
     email_digest_minutes: int | None = None,
+    business_hours_on: bool | None = None,
+    time_zone: str | None = None,
+    business_hours: dict[str, list[str]] | None = None,
 ) -> Agency:
+    """Settings → General. ``None`` for an optional setting keeps what is stored. Business hours
+    are checked here too (``Schedule.from_stored``), so no caller can save an unreadable week."""
     name = name.strip()
     if not name:
         raise ActionError("The agency needs a name; type the name your clients know you by.", field="name")
@@ -171,7 +177,33 @@ def do_update_agency_settings(
     agency.support_widget_for_customers = support_widget_for_customers
     if email_digest_minutes is not None:  # left out of the form: keep the current window
         agency.email_digest_minutes = email_digest_minutes
-    agency.save(update_fields=["name", "brand_color", "support_widget_for_customers", "email_digest_minutes"])
+    if time_zone is not None and time_zone != agency.time_zone:
+        if not valid_time_zone(time_zone):
+            raise ActionError(
+                f"“{time_zone}” is not a time zone; choose one from the list.", field="time_zone"
+            )
+        agency.time_zone = time_zone
+    if business_hours is not None:
+        try:
+            Schedule.from_stored(agency.time_zone, business_hours)
+        except ScheduleError as exc:
+            raise ActionError(str(exc)) from None
+        agency.business_hours = business_hours
+    if business_hours_on is not None:
+        if business_hours_on and not agency.business_hours:
+            raise ActionError("Choose at least one open day, or turn business hours off.")
+        agency.business_hours_enabled = business_hours_on
+    agency.save(
+        update_fields=[
+            "name",
+            "brand_color",
+            "support_widget_for_customers",
+            "email_digest_minutes",
+            "business_hours_enabled",
+            "time_zone",
+            "business_hours",
+        ]
+    )
     return agency
 
 

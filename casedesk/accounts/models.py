@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from base64 import urlsafe_b64encode
 from datetime import timedelta
@@ -14,6 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from casedesk.lib.business_hours import Schedule, ScheduleError
 
 if TYPE_CHECKING:
     from casedesk.cases.models import Case
@@ -104,6 +107,12 @@ class Agency(models.Model):
     # Settings → General: client-visible messages posted within this many minutes of the first
     # go to each contact in one email; 0 sends every message at once.
     email_digest_minutes = models.PositiveSmallIntegerField(default=2)
+    # Settings → General → Business hours (``casedesk.lib.business_hours``): an IANA zone and one
+    # interval per open weekday, {"0": ["09:00", "17:00"], ...}. Off = open all the time (the
+    # hours are kept for when they are switched on again).
+    business_hours_enabled = models.BooleanField(default=False)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    business_hours = models.JSONField(default=dict, blank=True)
     # The platform's own support desk is an agency too: team escalations become its cases.
     is_platform = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -113,6 +122,20 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def schedule(self) -> Schedule | None:
+        """The support team's hours, or None when the agency keeps none (always open).
+
+        Hours saved through Settings are valid; a row edited by hand into something unreadable
+        counts as "always open" rather than breaking the widget and the queue.
+        """
+        if not self.business_hours_enabled or not self.business_hours:
+            return None
+        try:
+            return Schedule.from_stored(self.time_zone, self.business_hours)
+        except ScheduleError as exc:
+            logging.getLogger(__name__).warning("Agency %s has unreadable business hours: %s", self.pk, exc)
+            return None
 
 
 class Role(models.TextChoices):

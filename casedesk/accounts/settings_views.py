@@ -48,16 +48,10 @@ def _team_url(agency: Agency) -> str:
 def general(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
     agency = access_current_agency(request, viewer, manager=True)
-    initial = {
-        "name": agency.name,
-        "brand_color": agency.brand_color,
-        "support_widget_for_customers": agency.support_widget_for_customers,
-        "email_digest_minutes": agency.email_digest_minutes,
-    }
-    form = AgencySettingsForm(request.POST or None, initial=initial)
+    form = AgencySettingsForm(request.POST or None, initial=AgencySettingsForm.initial_for(agency))
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_update_agency_settings(agency=agency, **form.cleaned_data)
+            actions.do_update_agency_settings(agency=agency, **form.action_values())
         except ActionError as exc:
             form.add_error(exc.field, exc.message)
         else:

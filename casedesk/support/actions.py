@@ -28,7 +28,7 @@ from casedesk.cases.models import Document, MessageSource
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
 from casedesk.lib.files import sniff_upload, upload_name, upload_size
-from casedesk.support import bot, unclear
+from casedesk.support import bot, hours, unclear
 from casedesk.support.events import ConversationChanged
 from casedesk.support.models import (
     HUMAN_STATES,
@@ -298,16 +298,13 @@ def expected_wait_text(agency: Agency) -> str:
 
 def _handoff_notice(conversation: Conversation, reason: str) -> str:
     who = "the casedesk support team" if conversation.agency.is_platform else conversation.agency.name
-    wait = expected_wait_text(conversation.agency)
+    when, after = hours.handoff_wait(conversation.agency, expected_wait_text(conversation.agency))
     lead = {
         bot.REASON_HUMAN_REQUESTED: "Sure, I've passed this conversation to a person.",
         bot.REASON_NOT_HELPFUL: "Sorry that didn't help. I've passed your question to a person.",
         bot.REASON_TEAM_REQUEST: "I've passed this conversation to a person.",
     }.get(reason, "I don't have a good answer to that in the help centre, so I've passed it to a person.")
-    return (
-        f"{lead} Someone from {who} will answer here, usually {wait}. "
-        "You can close this window: the answer will be waiting when you come back."
-    )
+    return f"{lead} Someone from {who} will answer here, {when}. {after}"
 
 
 def _escalation_limit_sentence(conversation: Conversation) -> str | None:

@@ -3,11 +3,11 @@ live reply, visibility rules, and a team's escalation to the platform console.""
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from casedesk.jobs.testing import drain_tasks
@@ -15,6 +15,7 @@ from casedesk.support import bot
 from casedesk.support.identity import widget_settings_for
 from casedesk.support.models import Conversation, HelpArticle
 from casedesk.support.views import widget_api
+from tests.browser.axe import AxeReport, audit_everywhere
 from tests.browser.conftest import sign_in
 from tests.browser.waits import wait_for_js
 from tests.conftest import PASSWORD, Cast
@@ -349,23 +350,21 @@ def test_after_the_close_the_visitor_rates_the_help_once_by_keyboard(
     agent.goto(f"{live_url}/support/conversations/{conversation.pk}/")
     agent.get_by_role("button", name="Close", exact=True).click()
     expect(prompt).to_be_visible(timeout=10_000)
-    if os.environ.get("CASEDESK_SHOT"):
-        page.screenshot(path="/tmp/csat_prompt.png")
     # Sending without a choice says what is missing, and sends nothing.
     widget.get_by_role("button", name="Send rating").click()
     expect(widget.locator(".err")).to_have_text("Choose Good or Not good to rate this conversation.")
     expect(widget.get_by_role("button", name="Good", exact=True)).to_be_focused()
     page.keyboard.press("Tab")  # to 👎 Not good
     page.keyboard.press("Enter")
-    expect(widget.get_by_role("button", name="Not good", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(widget.get_by_role("button", name="Not good", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
     page.keyboard.press("Tab")
     page.keyboard.type("The answer came a day later.")
     widget.get_by_role("button", name="Send rating").focus()
     page.keyboard.press("Enter")
     expect(widget.locator("p.csat-done")).to_have_text("You rated this conversation “Not good”. Thank you.")
     expect(prompt).to_have_count(0)
-    if os.environ.get("CASEDESK_SHOT"):
-        page.screenshot(path="/tmp/csat_done.png")
     conversation.refresh_from_db()
     assert (conversation.csat_rating, conversation.csat_comment) == ("bad", "The answer came a day later.")
 
@@ -383,3 +382,32 @@ def test_after_the_close_the_visitor_rates_the_help_once_by_keyboard(
     expect(agent.get_by_text("The answer came a day later.")).to_be_visible()
     team.close()
     visitor.close()
+
+
+def test_outside_business_hours_the_widget_says_when_the_team_is_back(
+    cast: Cast, live_url: str, browser: Any, acme_help: HelpArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine_or_stub(monkeypatch)
+    # Open on one weekday only, three days from today: closed now, whatever the day.
+    today = timezone.now().weekday()
+    cast.agency_a.business_hours_enabled = True
+    cast.agency_a.time_zone = "UTC"
+    cast.agency_a.business_hours = {str((today + 3) % 7): ["09:00", "17:00"]}
+    cast.agency_a.save()
+    page = browser.new_context(viewport={"width": 390, "height": 800}).new_page()
+    page.goto(f"{live_url}/s/acme/")
+    page.click(LAUNCHER)
+    note = page.locator("#casedesk-support-widget >> p.away")
+    expect(note).to_contain_text("We're away right now and back")
+    expect(note).to_contain_text("at 09:00 (UTC time)")
+    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    handover = page.locator("#casedesk-support-widget >> li.msg.bot_notice")
+    expect(handover).to_contain_text("when the team is back")
+    expect(
+        page.locator("#casedesk-support-widget").get_by_label("Your email (optional)", exact=False)
+    ).to_be_visible()
+    expect(note).to_be_visible()  # still away while the chat waits
+    report = AxeReport()
+    audit_everywhere(page, "storefront, widget away (outside business hours)", report)
+    report.assert_clean()

@@ -20,10 +20,11 @@ from casedesk.accounts.access import access_current_agency, viewer_from_request
 from casedesk.accounts.decorators import team_required
 from casedesk.accounts.models import Membership, User
 from casedesk.cases.saved_replies import FillValues, first_name, picker_results
+from casedesk.lib.business_hours import Schedule
 from casedesk.lib.errors import ActionError
 from casedesk.lib.files import file_response, upload_limit_bytes
 from casedesk.lib.http import error_json, wants_json
-from casedesk.support import actions, assignment, stats
+from casedesk.support import actions, assignment, hours, stats
 from casedesk.support.access import (
     access_conversation_as_team,
     access_conversation_file_as_team,
@@ -42,10 +43,13 @@ from casedesk.support.models import (
 def _decorate(rows: QuerySet[Conversation]) -> list[Conversation]:
     now = timezone.now()
     overdue_after = timedelta(seconds=settings.SUPPORT_OVERDUE_SECONDS)
-    result = list(rows.select_related("visitor", "assignee", "requesting_agency", "case"))
+    result = list(rows.select_related("agency", "visitor", "assignee", "requesting_agency", "case"))
+    schedules: dict[int, Schedule | None] = {}  # the overdue timer counts business hours only
     for conversation in result:
+        if conversation.agency_id not in schedules:
+            schedules[conversation.agency_id] = conversation.agency.schedule()
         since = conversation.escalated_at or conversation.created_at
-        waited = now - since
+        waited = hours.waited(schedules[conversation.agency_id], since, now)
         conversation.waiting_for = waited  # type: ignore[attr-defined]
         conversation.is_overdue = conversation.is_waiting and waited > overdue_after  # type: ignore[attr-defined]
     return result

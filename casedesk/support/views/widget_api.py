@@ -34,7 +34,7 @@ from casedesk.cases.actions import check_files
 from casedesk.lib.errors import ActionError
 from casedesk.lib.files import file_response, upload_limit_bytes
 from casedesk.lib.markdown import render_markdown
-from casedesk.support import actions, identity, ratelimit
+from casedesk.support import actions, hours, identity, ratelimit
 from casedesk.support.access import (
     access_conversation_as_visitor,
     access_conversation_file_as_visitor,
@@ -378,6 +378,8 @@ def bootstrap(call: WidgetCall) -> HttpResponse:
             },
             "visitor": {"name": visitor.display_name, "known": visitor.is_known},
             "conversations": [conversation_summary(c) for c in conversations],
+            # Outside the agency's business hours: when the team is back (issue 16 §3).
+            "away": hours.away(call.agency),
             "poll_seconds": POLL_SECONDS,
             "max_message_chars": actions.MAX_MESSAGE_CHARS,
             "max_file_bytes": upload_limit_bytes(),

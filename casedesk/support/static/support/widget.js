@@ -134,6 +134,7 @@
     ".answer-email input{flex:1 1 100%;border:1px solid var(--line);border-radius:8px;padding:8px;font-size:15px;background:var(--bg);color:var(--ink)}",
     ".answer-email button[type=submit]{background:var(--brand);color:#fff;border:0;border-radius:8px;padding:8px 12px;cursor:pointer;font-size:14px}",
     ".answer-email-note{margin:10px 0 0;font-size:13px;color:var(--soft)}",
+    ".away{margin:0 0 10px;padding:8px 10px;border-radius:10px;background:color-mix(in srgb,var(--brand) 10%,var(--bg));border:1px solid color-mix(in srgb,var(--brand) 35%,var(--bg));font-size:13px}",
     ".csat{margin:10px 0 0;padding:10px;border:1px solid var(--line);border-radius:10px;display:flex;flex-direction:column;gap:8px}",
     ".csat p{margin:0;font-weight:600}",
     ".csat .thumbs{display:flex;gap:6px;flex-wrap:wrap}",
@@ -260,11 +261,20 @@
     }
   }
 
+  // Outside the agency's business hours: when the team is back, until that moment passes.
+  function awayNote() {
+    var away = state.info && state.info.away;
+    if (!away || !(new Date(away.back_at).getTime() > Date.now())) return null;
+    return el("p", { "class": "away", role: "note" }, away.text);
+  }
+  function appendAway() { var note = awayNote(); if (note) els.body.appendChild(note); }
+
   function showList() {
     state.current = null; state.messages = []; state.lastId = 0;
     els.back.hidden = true;
     els.composer.hidden = true;
     els.body.textContent = "";
+    appendAway();
     var intro = el("p", null, state.info.visitor.known ? "Welcome back, " + state.info.visitor.name + "." : "Your conversations");
     els.body.appendChild(intro);
     var start = el("button", { type: "button", "class": "primary" }, "New conversation");
@@ -289,6 +299,7 @@
     els.composer.hidden = false;
     els.human.hidden = true;
     els.body.textContent = "";
+    appendAway();
     els.body.appendChild(el("p", null, "Hi! Ask a question and I'll look in the help centre. You can ask for a person at any time."));
   }
 
@@ -325,6 +336,7 @@
     els.composer.hidden = false;
     els.human.hidden = !state.current || state.current.state !== "bot";
     els.body.textContent = "";
+    if (state.current && state.current.state !== "closed") appendAway();
     var list = el("ol", { "class": "msgs", "aria-live": "polite", "aria-label": "Messages" });
     state.messages.forEach(function (m) { list.appendChild(renderMessage(m)); });
     els.body.appendChild(list);
