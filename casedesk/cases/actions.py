@@ -293,6 +293,18 @@ def _notifications_changed(user_ids: Iterable[int]) -> None:
         emit(NotificationsChanged(user_ids=ids))
 
 
+def do_notify(
+    *, user: User, agency_id: int, kind: str, text: str, url: str = "", case: Case | None = None
+) -> Notification:
+    """One in-app notification that carries its own sentence (no message behind it), such as
+    an assignment; the bell and the notifications page hear of it after commit."""
+    notification = Notification.objects.create(
+        user=user, agency_id=agency_id, kind=kind, case=case, text=text[:300], url=url
+    )
+    _notifications_changed([user.pk])
+    return notification
+
+
 def _message_url(message: Message) -> str:
     return reverse("cases:messages", args=[message.case_id]) + f"#m{message.pk}"
 

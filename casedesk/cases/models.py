@@ -223,6 +223,7 @@ class Mention(models.Model):
 class NotificationKind(models.TextChoices):
     MENTION = "mention", "Mention"
     CLIENT_REPLY = "client_reply", "Client reply"
+    ASSIGNMENT = "assignment", "Assignment"
     SUPPORT = "support", "Support"
     SYSTEM = "system", "System"
 

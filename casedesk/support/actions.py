@@ -19,12 +19,13 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from casedesk.accounts.access import is_active_team_member
 from casedesk.accounts.models import Agency, Contact, User
-from casedesk.cases.actions import check_files, clean_body, do_assign_case, do_post_message
-from casedesk.cases.models import Document, MessageSource
+from casedesk.cases.actions import check_files, clean_body, do_assign_case, do_notify, do_post_message
+from casedesk.cases.models import Document, MessageSource, NotificationKind
 from casedesk.lib.errors import ActionError
 from casedesk.lib.events import emit
 from casedesk.lib.files import sniff_upload, upload_name, upload_size
@@ -460,20 +461,37 @@ def do_claim(*, conversation: Conversation, user: User) -> Conversation:
             "Ask them, or use Assign to move it to yourself.",
             code="claimed",
         )
-    assign_locked(conversation, user)
+    assign_locked(conversation, user, by=user)
     _published(conversation)
     return conversation
 
 
-def assign_locked(conversation: Conversation, user: User) -> None:
+def assign_locked(conversation: Conversation, user: User, *, by: User | None) -> None:
     """``user`` owns the conversation (and its case, once there is one); the caller holds the
     conversation's row lock and has checked that ``user`` is on the team. Claims, assignments
-    and automatic assignments (support/assignment.py) all end here."""
+    and automatic assignments (support/assignment.py, ``by=None``) all end here. Whoever is
+    given a conversation by someone else, or by auto-assignment, gets a notification."""
+    newly = conversation.assignee_id != user.pk
     _assign_case_locked(conversation, user, conversation.assignee_id)
     conversation.assignee = user
     if conversation.state in (ConversationState.BOT, *HUMAN_STATES):
         conversation.state = ConversationState.WITH_HUMAN
     conversation.save(update_fields=["assignee", "state", "updated_at"])
+    if newly and (by is None or by.pk != user.pk):
+        who = (
+            conversation.requesting_agency.name
+            if conversation.requesting_agency
+            else conversation.visitor.display_name
+        )
+        actor = by.name if by is not None else "Auto-assignment"
+        do_notify(
+            user=user,
+            agency_id=conversation.agency_id,
+            kind=NotificationKind.ASSIGNMENT,
+            case=conversation.case,
+            text=f"{actor} assigned you the support conversation with {who}.",
+            url=reverse("support:conversation", args=[conversation.pk]),
+        )
 
 
 @transaction.atomic
@@ -481,7 +499,7 @@ def do_assign(*, conversation: Conversation, assignee: User, by: User) -> Conver
     conversation = _lock(conversation)
     _check_team(conversation, by)
     _check_team(conversation, assignee)
-    assign_locked(conversation, assignee)
+    assign_locked(conversation, assignee, by=by)
     _published(conversation)
     return conversation
 

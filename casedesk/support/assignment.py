@@ -77,7 +77,7 @@ def auto_assign_locked(conversation: Conversation) -> User | None:
     user = choose_agent(conversation.agency)
     if user is None:
         return None
-    assign_locked(conversation, user)
+    assign_locked(conversation, user, by=None)
     return user
 
 
