@@ -15,13 +15,15 @@ from casedesk.lib.business_hours import Schedule, describe_back
 
 
 def away(agency: Agency, now: datetime | None = None) -> dict[str, str] | None:
-    """``{"back_at": ISO instant, "text": sentence}`` while the team is outside its hours, else None."""
+    """``{"back_at": ISO instant, "short": header line, "text": sentence}`` while the team is
+    outside its hours, else None."""
     schedule = agency.schedule()
     moment = now or timezone.now()
     if schedule is None or schedule.is_open(moment):
         return None
     return {
         "back_at": schedule.next_open(moment).isoformat(),
+        "short": f"Back {describe_back(schedule, moment)}",
         "text": (
             f"We're away right now and back {describe_back(schedule, moment)}. Ask anyway: the "
             "assistant answers now, and a person's answer will come by email if you leave your address."

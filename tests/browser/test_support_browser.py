@@ -411,3 +411,42 @@ def test_outside_business_hours_the_widget_says_when_the_team_is_back(
     report = AxeReport()
     audit_everywhere(page, "storefront, widget away (outside business hours)", report)
     report.assert_clean()
+
+
+def test_the_widget_says_who_answers_how_soon_and_when_it_is_offline(
+    cast: Cast, live_url: str, browser: Any, acme_help: HelpArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine_or_stub(monkeypatch)
+    visitor = browser.new_context(viewport={"width": 390, "height": 800})
+    page = visitor.new_page()
+    page.goto(f"{live_url}/s/acme/")
+    page.click(LAUNCHER)
+    widget = page.locator("#casedesk-support-widget")
+    # Before any handover: the agency's avatar and the usual reply time.
+    expect(widget.locator("header .avatar")).to_have_text("AA")
+    expect(widget.locator("header .subtitle")).to_have_text(
+        "A person usually answers within about 60 minutes."
+    )
+    page.fill("#casedesk-support-widget >> #cd-input", "When do I get my invoice?")
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    widget.locator("li.msg.bot_answer").wait_for(timeout=10_000)
+
+    # Offline: said at once; a message that cannot go stays in the box, with a sentence.
+    visitor.set_offline(True)
+    offline = widget.locator("p.offline")
+    expect(offline).to_be_visible()
+    page.fill("#casedesk-support-widget >> #cd-input", "And the receipts?")
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    expect(widget.locator(".composer .err")).to_contain_text("could not be reached")
+    expect(widget.locator("#cd-input")).to_have_value("And the receipts?")
+    report = AxeReport()
+    audit_everywhere(page, "storefront, widget offline", report)
+    report.assert_clean()
+
+    # Back online: the note goes, and the same message sends.
+    visitor.set_offline(False)
+    expect(offline).to_be_hidden()
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    expect(widget.locator("li.msg.visitor", has_text="And the receipts?")).to_have_count(1)
+    expect(widget.locator("#cd-input")).to_have_value("")
+    visitor.close()

@@ -49,7 +49,14 @@
       body: body ? JSON.stringify(body) : undefined,
       credentials: sameOrigin ? "same-origin" : "omit",
       mode: "cors"
+    }).catch(function () {
+      // fetch rejects only when the request never got an answer: the network, not the server.
+      setOffline(true);
+      var error = new Error("The help desk could not be reached. Check your connection; your message is still here.");
+      error.status = 0;
+      throw error;
     }).then(function (response) {
+      setOffline(false);
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
           var error = new Error(data.error || "Something went wrong. Try again in a moment.");
@@ -99,7 +106,13 @@
     ".panel[hidden]{display:none}",
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.launcher.is-open{display:none}}",
     "header{background:var(--brand);color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}",
-    "header h2{font-size:16px;margin:0;flex:1;font-weight:600}",
+    "header h2{font-size:16px;margin:0;font-weight:600}",
+    "header .titles{flex:1;min-width:0}",
+    "header .subtitle{margin:1px 0 0;font-size:12px;opacity:.92;line-height:1.3}",
+    "header .avatar{flex:none;width:32px;height:32px;border-radius:50%;background:#fff;color:var(--brand);display:flex;align-items:center;justify-content:center;font-size:13px;font-weight:700}",
+    ".offline{margin:0;padding:6px 14px;font-size:13px;background:#fef3c7;color:#78350f;border-bottom:1px solid #fcd34d}",
+    ".offline[hidden]{display:none}",
+    ".loading{color:var(--soft);font-size:14px}",
     "header button{background:transparent;border:0;color:#fff;font-size:15px;cursor:pointer;padding:6px 8px;border-radius:6px;min-width:36px;min-height:36px}",
     ".body{flex:1;overflow-y:auto;padding:12px}",
     ".list{list-style:none;margin:0;padding:0}",
@@ -183,10 +196,18 @@
     var header = el("header");
     els.back = el("button", { type: "button", "aria-label": "All conversations" }, "←");
     els.back.addEventListener("click", showList);
+    // Who answers, and how soon: the agency's avatar (initials), its name and, before any
+    // handover, the usual reply time ("Usually answers within about 10 minutes") or, outside
+    // business hours, when the team is back.
+    var avatar = el("span", { "class": "avatar", "aria-hidden": "true" }, initials(name));
+    var titles = el("div", { "class": "titles" });
     els.title = el("h2", null, name);
+    els.subtitle = el("p", { "class": "subtitle" });
+    titles.appendChild(els.title); titles.appendChild(els.subtitle);
     var close = el("button", { type: "button", "aria-label": "Close chat" }, "✕");
     close.addEventListener("click", function () { toggle(false); });
-    header.appendChild(els.back); header.appendChild(els.title); header.appendChild(close);
+    header.appendChild(els.back); header.appendChild(avatar); header.appendChild(titles); header.appendChild(close);
+    renderSubtitle();
     els.body = el("div", { "class": "body" });
     els.composer = el("form", { "class": "composer" });
     var label = el("label", { "for": "cd-input", "class": "sr" }, "Your message");
@@ -207,7 +228,10 @@
     els.composer.addEventListener("submit", function (e) { e.preventDefault(); send(); });
     // The message list is redrawn on every change, so replies are announced from a region that stays.
     els.announce = el("div", { "class": "sr", "aria-live": "polite" });
-    els.panel.appendChild(header); els.panel.appendChild(els.body); els.panel.appendChild(els.composer);
+    els.offline = el("p", { "class": "offline", role: "status", hidden: "" }, "You are offline. What you type stays here; send it when the connection is back.");
+    window.addEventListener("offline", function () { setOffline(true); });
+    window.addEventListener("online", function () { setOffline(false); refresh(); });
+    els.panel.appendChild(header); els.panel.appendChild(els.offline); els.panel.appendChild(els.body); els.panel.appendChild(els.composer);
     // Presence: "<agent> is typing…" above the composer; the visitor's own typing goes to the team.
     els.typing = el("p", { "class": "typing", role: "status", "aria-live": "polite", hidden: "" });
     els.panel.insertBefore(els.typing, els.composer);
@@ -221,6 +245,26 @@
     wrap.appendChild(els.launcher);
     document.addEventListener("visibilitychange", reportSeen);
     buildFiles(row);
+  }
+
+  function initials(name) {
+    var words = String(name || "").trim().split(/\s+/).filter(Boolean);
+    var letters = words.length > 1 ? words[0].charAt(0) + words[words.length - 1].charAt(0) : (words[0] || "?").slice(0, 2);
+    return letters.toUpperCase();
+  }
+
+  function renderSubtitle() {
+    if (!els.subtitle) return;
+    var away = state.info.away;
+    if (away && new Date(away.back_at).getTime() > Date.now()) els.subtitle.textContent = away.short;
+    else if (state.info.expected_reply) els.subtitle.textContent = "A person usually answers " + state.info.expected_reply + ".";
+    else els.subtitle.textContent = "";
+  }
+
+  // Offline: say so at once, keep what was typed, and clear the note when the network is back.
+  function setOffline(offline) {
+    if (!els.offline) return;
+    els.offline.hidden = !offline;
   }
 
   function updateCount() {
@@ -254,6 +298,7 @@
     els.launcher.innerHTML = open ? ICON_CLOSE : ICON_CHAT;
     els.launcher.setAttribute("aria-label", open ? "Close chat" : "Chat with " + state.info.agency.name);
     if (open) {
+      renderSubtitle();
       if (state.current) renderConversation(); else if (state.conversations.length) showList(); else newConversation();
       setTimeout(function () { (state.current || !state.conversations.length ? els.input : els.body.querySelector("button") || els.input).focus(); }, 0);
     } else {
@@ -304,13 +349,21 @@
   }
 
   function openConversation(id) {
+    els.body.textContent = "";
+    els.body.appendChild(el("p", { "class": "loading", role: "status" }, "Loading the conversation…"));
+    els.body.setAttribute("aria-busy", "true");
     call("GET", "/conversations/" + id).then(function (data) {
+      els.body.removeAttribute("aria-busy");
       state.current = data.conversation; state.messages = data.messages; state.lastId = lastIdOf(data.messages);
       answerEmailFrom(data);
       csatFrom(data);
       renderConversation();
       els.input.focus();
-    }).catch(showError);
+    }).catch(function (error) {
+      els.body.removeAttribute("aria-busy");
+      showList();
+      els.body.insertBefore(el("p", { "class": "err", role: "alert" }, error.message), els.body.firstChild);
+    });
   }
 
   var typingSentAt = 0, typingTimer = null;
