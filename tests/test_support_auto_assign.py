@@ -124,7 +124,8 @@ def test_concurrent_escalations_rotate_instead_of_piling_on_one_person(cast: Cas
 
     The outcome is what is checked. With the availability rows' ``select_for_update`` taken out
     this still passed (3 of 3 runs on PostgreSQL): opening the case already serialises one
-    agency's escalations (its case-number row), so the lock is a second guard, not the only one.
+    agency's escalations (the agency row is locked for the case number), so the lock is a second
+    guard, not the only one.
     """
     from django.db import connection
 
