@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from casedesk.accounts.models import User
 from casedesk.cases.models import Notification, NotificationKind
 from casedesk.support import actions
 from casedesk.support.assignment import do_set_availability
@@ -25,7 +26,7 @@ def _escalated(cast: Cast, run_tasks: Callable[[], int]) -> Conversation:
     return conversation
 
 
-def _assignments(user: object) -> list[Notification]:
+def _assignments(user: User) -> list[Notification]:
     return list(Notification.objects.filter(user=user, kind=NotificationKind.ASSIGNMENT))
 
 
