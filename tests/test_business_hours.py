@@ -253,3 +253,4 @@ def test_the_overdue_timer_counts_business_hours_only(cast: Cast, settings: Any)
     _keep_hours(cast.agency_a, _closed_today_and_yesterday(), zone="UTC")
     page = http.get("/support/").content.decode()
     assert "overdue" not in page.lower()  # closed all that time: no open minute has passed
+    assert "waiting since 3\xa0hours ago" in page  # the row still shows the real wait

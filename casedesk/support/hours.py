@@ -39,8 +39,8 @@ def handoff_wait(agency: Agency, usual: str, now: datetime | None = None) -> tup
         return f"usually {usual}", "You can close this window: the answer will be waiting when you come back."
     return (
         f"when the team is back, {describe_back(schedule, moment)}",
-        "You can close this window: leave your email below and the answer will come by email, "
-        "and it will be waiting here too.",
+        "You can close this window: if you leave your email address, the answer will come by "
+        "email, and it will be waiting here too.",
     )
 
 

@@ -49,9 +49,10 @@ def _decorate(rows: QuerySet[Conversation]) -> list[Conversation]:
         if conversation.agency_id not in schedules:
             schedules[conversation.agency_id] = conversation.agency.schedule()
         since = conversation.escalated_at or conversation.created_at
-        waited = hours.waited(schedules[conversation.agency_id], since, now)
-        conversation.waiting_for = waited  # type: ignore[attr-defined]
-        conversation.is_overdue = conversation.is_waiting and waited > overdue_after  # type: ignore[attr-defined]
+        # The row shows how long the visitor has really waited; "Overdue" counts open time only.
+        conversation.waiting_for = now - since  # type: ignore[attr-defined]
+        open_time = hours.waited(schedules[conversation.agency_id], since, now)
+        conversation.is_overdue = conversation.is_waiting and open_time > overdue_after  # type: ignore[attr-defined]
     return result
 
 
