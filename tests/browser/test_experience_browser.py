@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from casedesk.cases.actions import MAX_BODY_CHARS, do_post_message
 from casedesk.cases.models import Message, MessageSource
@@ -248,6 +249,7 @@ def test_support_chat_rough_edges(
     page.keyboard.press("Escape")
     assert icon(launcher) == "chat"
     assert page.evaluate("document.activeElement.shadowRoot.activeElement.className") == "launcher"
+    expect(page.locator(f"{WIDGET} >> #cd-panel")).to_be_hidden()  # after its fade-out
     drain_tasks()
 
     conversation = Conversation.objects.get()

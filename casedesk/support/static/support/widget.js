@@ -56,7 +56,8 @@
       error.status = 0;
       throw error;
     }).then(function (response) {
-      setOffline(false);
+      // An answer to a request sent before the network went is no sign that it is back.
+      if (navigator.onLine !== false) setOffline(false);
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
           var error = new Error(data.error || "Something went wrong. Try again in a moment.");
@@ -141,6 +142,8 @@
     ".fb button:disabled{opacity:.6;cursor:default}",
     "@media (prefers-reduced-motion:no-preference){.panel{animation:cd-in .16s ease-out}}",
     "@keyframes cd-in{from{opacity:0;transform:translateY(8px)}}",
+    "@media (prefers-reduced-motion:no-preference){.panel.closing{animation:cd-out .14s ease-in forwards}}",
+    "@keyframes cd-out{to{opacity:0;transform:translateY(8px)}}",
     "@media (prefers-color-scheme:dark){.err,.count.over{color:#fca5a5}}",
     ".answer-email{margin:10px 0 0;padding:10px;border:1px solid var(--line);border-radius:10px;display:flex;flex-wrap:wrap;gap:6px}",
     ".answer-email label{width:100%;font-size:13px}",
@@ -229,6 +232,7 @@
     // The message list is redrawn on every change, so replies are announced from a region that stays.
     els.announce = el("div", { "class": "sr", "aria-live": "polite" });
     els.offline = el("p", { "class": "offline", role: "status", hidden: "" }, "You are offline. What you type stays here; send it when the connection is back.");
+    if (navigator.onLine === false) els.offline.hidden = false;
     window.addEventListener("offline", function () { setOffline(true); });
     window.addEventListener("online", function () { setOffline(false); refresh(); });
     els.panel.appendChild(header); els.panel.appendChild(els.offline); els.panel.appendChild(els.body); els.panel.appendChild(els.composer);
@@ -290,9 +294,23 @@
     else if (!e.shiftKey && (active === last || nodes.indexOf(active) < 0)) { e.preventDefault(); first.focus(); }
   }
 
+  // Closing fades the panel out (unless the visitor asked for reduced motion); everything else
+  // (the launcher's icon and label, where focus goes) changes at once.
+  function hidePanel() {
+    var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    if (reduce) { els.panel.hidden = true; return; }
+    els.panel.classList.add("closing");
+    var done = function () {
+      els.panel.classList.remove("closing");
+      if (!state.open) els.panel.hidden = true;
+    };
+    els.panel.addEventListener("animationend", done, { once: true });
+    setTimeout(done, 250);  // if no animation ran
+  }
+
   function toggle(open) {
     state.open = open;
-    els.panel.hidden = !open;
+    if (open) { els.panel.classList.remove("closing"); els.panel.hidden = false; } else hidePanel();
     els.launcher.setAttribute("aria-expanded", String(open));
     els.launcher.classList.toggle("is-open", open);
     els.launcher.innerHTML = open ? ICON_CLOSE : ICON_CHAT;
