@@ -10,7 +10,7 @@ on the same day (no intervals past midnight). Local times are turned into instan
 ``zoneinfo``, so daylight-saving days are as long as they really are.
 
 (The maintained Python libraries for this — ``businesstimedelta``, ``workalendar`` — are about
-public holidays or unmaintained; these are ~100 lines with their own tests.)
+public holidays or unmaintained; this is a small module with its own tests.)
 """
 
 from __future__ import annotations
@@ -85,12 +85,6 @@ class Schedule:
         if not hours:
             raise ScheduleError("Choose at least one open day, or turn business hours off.")
         return cls(zone=zone, hours=hours)
-
-    def to_stored(self) -> dict[str, list[str]]:
-        return {
-            str(day): [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
-            for day, (opens, closes) in sorted(self.hours.items())
-        }
 
     def _interval(self, day: date) -> tuple[datetime, datetime] | None:
         """The open interval of that local date, as UTC instants, or None (closed that day).
