@@ -141,11 +141,8 @@ class AgencySettingsForm(forms.Form):
                         )
                     continue
                 stored[str(day)] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
-            if not self.errors:
-                try:
-                    Schedule.from_stored(str(data.get("time_zone") or self.initial.get("time_zone")), stored)
-                except ScheduleError as exc:
-                    self.add_error(None, str(exc))
+        # The week as a whole (closing after opening, at least one day) is checked by
+        # do_update_agency_settings; its sentence shows above the form.
         data["business_hours"] = stored
         return data
 
