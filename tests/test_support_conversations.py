@@ -21,6 +21,7 @@ from casedesk.support.models import (
     Feedback,
     HelpArticle,
     MessageKind,
+    WidgetSettings,
 )
 from casedesk.support.stats import dashboard_for
 from tests.conftest import Cast
@@ -257,3 +258,12 @@ def test_help_centre_pages_are_public_and_tenant_scoped(cast: Cast) -> None:
     assert http.get("/s/acme/help/secret/").status_code == 404
     assert http.get("/help/invoices/").status_code == 404
     assert http.get("/s/platform/").status_code == 404
+
+
+def test_the_widget_header_reads_the_expected_wait_from_a_short_cache(cast: Cast) -> None:
+    assert actions.expected_wait_for_widget(cast.agency_a) == "within about 60 minutes"
+    WidgetSettings.objects.update_or_create(agency=cast.agency_a, defaults={"expected_reply_minutes": 5})
+    # Every page with the widget asks; within two minutes they share one answer ...
+    assert actions.expected_wait_for_widget(cast.agency_a) == "within about 60 minutes"
+    # ... while the handover notice reads it fresh.
+    assert actions.expected_wait_text(cast.agency_a) == "within about 5 minutes"

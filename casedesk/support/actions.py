@@ -15,6 +15,7 @@ import statistics
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
@@ -295,6 +296,21 @@ def expected_wait_text(agency: Agency) -> str:
         WidgetSettings.objects.filter(agency=agency).values_list("expected_reply_minutes", flat=True).first()
     )
     return _format_wait(float(configured or 60))
+
+
+EXPECTED_WAIT_CACHE_SECONDS = 120
+
+
+def expected_wait_for_widget(agency: Agency) -> str:
+    """``expected_wait_text`` for the widget's header: read on every page that shows the widget,
+    so it is cached per agency for two minutes (a median over 30 days moves slowly)."""
+    return str(
+        cache.get_or_set(
+            f"support:expected-wait:{agency.pk}",
+            lambda: expected_wait_text(agency),
+            EXPECTED_WAIT_CACHE_SECONDS,
+        )
+    )
 
 
 def _handoff_notice(conversation: Conversation, reason: str) -> str:

@@ -381,7 +381,7 @@ def bootstrap(call: WidgetCall) -> HttpResponse:
             # Outside the agency's business hours: when the team is back (issue 16 §3).
             "away": hours.away(call.agency),
             # Shown in the header before any handover ("Usually answers within about 10 minutes").
-            "expected_reply": actions.expected_wait_text(call.agency),
+            "expected_reply": actions.expected_wait_for_widget(call.agency),
             "poll_seconds": POLL_SECONDS,
             "max_message_chars": actions.MAX_MESSAGE_CHARS,
             "max_file_bytes": upload_limit_bytes(),
