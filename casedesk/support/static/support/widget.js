@@ -257,10 +257,16 @@
     return letters.toUpperCase();
   }
 
+  // Outside the agency's business hours: when the team is back, until that moment passes.
+  function awayNow() {
+    var away = state.info && state.info.away;
+    return away && new Date(away.back_at).getTime() > Date.now() ? away : null;
+  }
+
   function renderSubtitle() {
     if (!els.subtitle) return;
-    var away = state.info.away;
-    if (away && new Date(away.back_at).getTime() > Date.now()) els.subtitle.textContent = away.short;
+    var away = awayNow();
+    if (away) els.subtitle.textContent = away.short;
     else if (state.info.expected_reply) els.subtitle.textContent = "A person usually answers " + state.info.expected_reply + ".";
     else els.subtitle.textContent = "";
   }
@@ -324,13 +330,10 @@
     }
   }
 
-  // Outside the agency's business hours: when the team is back, until that moment passes.
-  function awayNote() {
-    var away = state.info && state.info.away;
-    if (!away || !(new Date(away.back_at).getTime() > Date.now())) return null;
-    return el("p", { "class": "away", role: "note" }, away.text);
+  function appendAway() {
+    var away = awayNow();
+    if (away) els.body.appendChild(el("p", { "class": "away", role: "note" }, away.text));
   }
-  function appendAway() { var note = awayNote(); if (note) els.body.appendChild(note); }
 
   function showList() {
     state.current = null; state.messages = []; state.lastId = 0;
