@@ -26,6 +26,19 @@ pytestmark = pytest.mark.browser
 LAUNCHER = "#casedesk-support-widget >> button.launcher"
 
 
+def _ask(page: Any, text: str) -> None:
+    """The visitor types a line in the open widget and presses Enter."""
+    page.fill("#casedesk-support-widget >> #cd-input", text)
+    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+
+
+def _open_and_ask(page: Any, live_url: str, text: str) -> None:
+    """A visitor on Acme's storefront opens the widget and asks."""
+    page.goto(f"{live_url}/s/acme/")
+    page.click(LAUNCHER)
+    _ask(page, text)
+
+
 def _engine_or_stub(monkeypatch: pytest.MonkeyPatch) -> None:
     """Use issue 7's engine when it is installed; otherwise a stand-in with the same contract."""
     try:
@@ -55,10 +68,7 @@ def test_visitor_gets_an_answer_then_a_person_replies_live(
     monkeypatch.setattr(widget_api, "POLL_SECONDS", 60)
     visitor = browser.new_context(viewport={"width": 390, "height": 800})  # a phone
     page = visitor.new_page()
-    page.goto(f"{live_url}/s/acme/")
-    page.click(LAUNCHER)
-    page.fill("#casedesk-support-widget >> #cd-input", "When do I get my invoice?")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _open_and_ask(page, live_url, "When do I get my invoice?")
     answer = page.locator("#casedesk-support-widget >> li.msg.bot_answer")
     answer.wait_for(timeout=10_000)
     assert "first working day" in answer.inner_text()
@@ -66,8 +76,7 @@ def test_visitor_gets_an_answer_then_a_person_replies_live(
     assert "/help/invoices" in (link.get_attribute("href") or "")
     assert answer.locator("button", has_text="No, talk to a person").is_visible()
 
-    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _ask(page, "I want to talk to a person please")
     notice = page.locator("#casedesk-support-widget >> li.msg.bot_notice")
     notice.wait_for(timeout=10_000)
     assert "will answer here" in notice.inner_text()
@@ -123,8 +132,7 @@ def test_team_member_escalates_to_the_platform_and_staff_see_it_in_the_console(
     sign_in(page, live_url, cast.bob.email, PASSWORD)
     page.goto(f"{live_url}/support/")
     page.click(LAUNCHER)
-    page.fill("#casedesk-support-widget >> #cd-input", "Our exports keep failing, I need to talk to a human")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _ask(page, "Our exports keep failing, I need to talk to a human")
     page.locator("#casedesk-support-widget >> li.msg.bot_notice").wait_for(timeout=10_000)
     drain_tasks()
 
@@ -156,10 +164,7 @@ def test_handover_with_email_then_tab_closed_the_answer_arrives_by_email_and_the
     settings.DEMO_MODE = True  # the dev mailbox is a demo/debug page
     visitor = browser.new_context()
     page = visitor.new_page()
-    page.goto(f"{live_url}/s/acme/")
-    page.click(LAUNCHER)
-    page.fill("#casedesk-support-widget >> #cd-input", "My parcel is late, I need to talk to a person")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _open_and_ask(page, live_url, "My parcel is late, I need to talk to a person")
     field = page.locator("#casedesk-support-widget >> form.answer-email input[type=email]")
     field.wait_for(timeout=10_000)
     label = page.locator("#casedesk-support-widget >> form.answer-email label").inner_text()
@@ -232,18 +237,14 @@ def test_queue_and_sidebar_count_update_live_when_a_visitor_escalates(
 
     visitor = browser.new_context()
     page = visitor.new_page()
-    page.goto(f"{live_url}/s/acme/")
-    page.click(LAUNCHER)
-    page.fill("#casedesk-support-widget >> #cd-input", "When do I get my invoice?")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _open_and_ask(page, live_url, "When do I get my invoice?")
     page.locator("#casedesk-support-widget >> li.msg.bot_answer").wait_for(timeout=10_000)
     expect(agent.locator("#queue-lists li.support-row", has_text="When do I get my invoice?")).to_have_count(
         1, timeout=5_000
     )
 
     started = time.monotonic()
-    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _ask(page, "I want to talk to a person please")
     expect(waiting.filter(has_text="When do I get my invoice?")).to_have_count(1, timeout=5_000)
     expect(badge).to_be_visible(timeout=5_000)
     expect(badge).to_have_text("1 waiting")
@@ -292,10 +293,7 @@ def test_opt_in_desktop_notification_for_a_new_waiting_conversation(
 
     visitor = browser.new_context()
     page = visitor.new_page()
-    page.goto(f"{live_url}/s/acme/")
-    page.click(LAUNCHER)
-    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _open_and_ask(page, live_url, "I want to talk to a person please")
     page.locator("#casedesk-support-widget >> li.msg.bot_notice").wait_for(timeout=10_000)
     wait_for_js(agent, "(window.__notes || []).length === 1", timeout=10_000)
     (note,) = agent.evaluate("window.__notes")
@@ -314,10 +312,7 @@ def test_opt_in_desktop_notification_for_a_new_waiting_conversation(
     wait_for_js(agent, "document.getElementById('support-waiting').dataset.live === 'on'", timeout=10_000)
     second_ctx = browser.new_context()
     other = second_ctx.new_page()
-    other.goto(f"{live_url}/s/acme/")
-    other.click(LAUNCHER)
-    other.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
-    other.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _open_and_ask(other, live_url, "I want to talk to a person please")
     other.locator("#casedesk-support-widget >> li.msg.bot_notice").wait_for(timeout=10_000)
     drain_tasks()  # the escalation task opens the case and tells the queue again
     expect(agent.locator("#support-waiting")).to_have_text("2 waiting", timeout=10_000)
@@ -334,10 +329,7 @@ def test_after_the_close_the_visitor_rates_the_help_once_by_keyboard(
     monkeypatch.setattr(widget_api, "POLL_SECONDS", 60)  # what arrives within 10 s came over the socket
     visitor = browser.new_context(viewport={"width": 390, "height": 800})
     page = visitor.new_page()
-    page.goto(f"{live_url}/s/acme/")
-    page.click(LAUNCHER)
-    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _open_and_ask(page, live_url, "I want to talk to a person please")
     page.locator("#casedesk-support-widget >> li.msg.bot_notice").wait_for(timeout=10_000)
     widget = page.locator("#casedesk-support-widget")
     prompt = widget.get_by_role("form", name="How was the help you got?")
@@ -400,8 +392,7 @@ def test_outside_business_hours_the_widget_says_when_the_team_is_back(
     note = page.locator("#casedesk-support-widget >> p.away")
     expect(note).to_contain_text("We're away right now and back")
     expect(note).to_contain_text("at 09:00 (UTC time)")
-    page.fill("#casedesk-support-widget >> #cd-input", "I want to talk to a person please")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _ask(page, "I want to talk to a person please")
     handover = page.locator("#casedesk-support-widget >> li.msg.bot_notice")
     expect(handover).to_contain_text("when the team is back")
     expect(
@@ -427,16 +418,14 @@ def test_the_widget_says_who_answers_how_soon_and_when_it_is_offline(
     expect(widget.locator("header .subtitle")).to_have_text(
         "A person usually answers within about 60 minutes."
     )
-    page.fill("#casedesk-support-widget >> #cd-input", "When do I get my invoice?")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _ask(page, "When do I get my invoice?")
     widget.locator("li.msg.bot_answer").wait_for(timeout=10_000)
 
     # Offline: said at once; a message that cannot go stays in the box, with a sentence.
     visitor.set_offline(True)
     offline = widget.locator("p.offline")
     expect(offline).to_be_visible()
-    page.fill("#casedesk-support-widget >> #cd-input", "And the receipts?")
-    page.press("#casedesk-support-widget >> #cd-input", "Enter")
+    _ask(page, "And the receipts?")
     expect(widget.locator(".composer .err")).to_contain_text("could not be reached")
     expect(widget.locator("#cd-input")).to_have_value("And the receipts?")
     report = AxeReport()
