@@ -10,6 +10,7 @@ import pytest
 
 from casedesk.accounts.models import User
 from casedesk.cases.models import Notification, NotificationKind
+from casedesk.lib.avatars import avatar_html
 from casedesk.support import actions
 from casedesk.support.assignment import do_set_availability
 from casedesk.support.models import Conversation, WidgetSettings
@@ -47,8 +48,11 @@ def test_assigning_someone_else_notifies_them_once_with_a_link(
     actions.do_assign(conversation=conversation, assignee=cast.bob, by=cast.adam)
     assert len(_assignments(cast.bob)) == 1
 
+    assert note.actor == cast.adam
     page = cast.login(cast.bob).get("/cases/notifications/").content.decode()
     assert f"{cast.adam.name} assigned you the support conversation with" in page
+    # The avatar is Adam's (his initials on his colour), not casedesk's.
+    assert avatar_html(cast.adam.name, f"u{cast.adam.pk}").strip() in page
 
 
 def test_claiming_or_assigning_yourself_notifies_nobody(cast: Cast, run_tasks: Callable[[], int]) -> None:
@@ -66,6 +70,7 @@ def test_auto_assignment_notifies_the_person_chosen(cast: Cast, run_tasks: Calla
     assert conversation.assignee == cast.bob
     (note,) = _assignments(cast.bob)
     assert note.text.startswith("Auto-assignment assigned you the support conversation with")
+    assert note.actor is None  # the system did it: casedesk's avatar
 
 
 def test_the_assignment_shows_in_the_bell_count(cast: Cast, run_tasks: Callable[[], int]) -> None:

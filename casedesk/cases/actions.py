@@ -294,12 +294,20 @@ def _notifications_changed(user_ids: Iterable[int]) -> None:
 
 
 def do_notify(
-    *, user: User, agency_id: int, kind: str, text: str, url: str = "", case: Case | None = None
+    *,
+    user: User,
+    agency_id: int,
+    kind: str,
+    text: str,
+    url: str = "",
+    case: Case | None = None,
+    actor: User | None = None,
 ) -> Notification:
     """One in-app notification that carries its own sentence (no message behind it), such as
-    an assignment; the bell and the notifications page hear of it after commit."""
+    an assignment by ``actor`` (None: done by the system); the bell and the notifications page
+    hear of it after commit."""
     notification = Notification.objects.create(
-        user=user, agency_id=agency_id, kind=kind, case=case, text=text[:300], url=url
+        user=user, agency_id=agency_id, kind=kind, case=case, text=text[:300], url=url, actor=actor
     )
     _notifications_changed([user.pk])
     return notification

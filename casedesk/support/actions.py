@@ -507,6 +507,7 @@ def assign_locked(conversation: Conversation, user: User, *, by: User | None) ->
             case=conversation.case,
             text=f"{actor} assigned you the support conversation with {who}.",
             url=reverse("support:conversation", args=[conversation.pk]),
+            actor=by,
         )
 
 

@@ -45,10 +45,15 @@ def _item(n: Notification) -> NotificationItem:
     message = n.message
     doing = _DOING.get(n.kind)
     if message is None or doing is None or n.case is None:
-        # Support hand-overs and system notices carry their own sentence and no author.
-        return NotificationItem(
-            n, mark_safe(avatar_html("casedesk", "system")), n.text, "", n.read_at is None
-        )
+        # Assignments, support hand-overs and system notices carry their own sentence; the
+        # avatar is the person who did it (an assignment's actor), else casedesk's.
+        if n.actor is not None:
+            token = photo_token(n.actor.photo)
+            photo = reverse("accounts:photo", args=[token]) if token else ""
+            avatar = avatar_html(n.actor.name, f"u{n.actor_id}", photo)
+        else:
+            avatar = avatar_html("casedesk", "system")
+        return NotificationItem(n, mark_safe(avatar), n.text, "", n.read_at is None)
     actor = message.author_name
     token = photo_token(message.author_user.photo) if message.author_user is not None else ""
     photo = reverse("accounts:photo", args=[token]) if token else ""
@@ -86,7 +91,7 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     notifications = (
         visible_notifications(viewer)
-        .select_related("case", "message__author_user", "message__author_contact")
+        .select_related("case", "actor", "message__author_user", "message__author_contact")
         .order_by("-created_at", "-id")[:100]
     )
     items = notification_items(notifications)
