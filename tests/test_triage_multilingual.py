@@ -73,3 +73,52 @@ def test_without_the_side_index_the_german_question_is_not_wrongly_answered(monk
     assert plain.multilingual is None
     outcome = triage("Ich habe mein Passwort vergessen", plain)
     assert isinstance(outcome, TriageEscalation) or outcome.entry_key == "reset-password"
+
+
+def test_the_english_scorer_puts_the_use_rows_beside_the_minilm_rows(index) -> None:  # type: ignore[no-untyped-def]
+    from casedesk.support.triage.encoders import MiniLMWithUSEEncoder
+    from casedesk.support.triage.engine import DEFAULT_THRESHOLDS, MINILM_USE_SHARE
+    from casedesk.support.triage.multilingual import WIDTH, encode
+
+    assert isinstance(index.encoder, MiniLMWithUSEEncoder)
+    assert index.threshold == DEFAULT_THRESHOLDS["minilm"]
+    question = "I forgot my password"
+    row = index.encoder.transform([question])[0]
+    minilm_width = index.encoder.minilm.width
+    assert row.shape == (minilm_width + WIDTH,)
+    assert float(row @ row) == pytest.approx(1.0, abs=1e-4)
+    # The USE block holds its share of the row and is the question's USE row, scaled.
+    use_block = row[minilm_width:]
+    assert float(use_block @ use_block) == pytest.approx(MINILM_USE_SHARE, abs=1e-4)
+    assert use_block / MINILM_USE_SHARE**0.5 == pytest.approx(encode([question])[0], abs=1e-5)
+
+
+def test_a_build_encodes_each_text_with_use_once_for_both_scorers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from casedesk.support.triage import multilingual
+
+    calls: list[int] = []
+    real = multilingual.encode
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(multilingual, "encode", counting)
+    built = build_index(HELP_CENTRE, engine="minilm")
+    assert built.multilingual is not None
+    assert len(calls) == 1, calls
+
+
+def test_with_the_multilingual_packages_off_the_english_scorer_is_minilm_alone(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.test import override_settings
+
+    from casedesk.support.triage.encoders import MiniLMEncoder
+    from casedesk.support.triage.engine import DEFAULT_THRESHOLDS
+
+    monkeypatch.setenv("CASEDESK_TRIAGE_MULTILINGUAL", "0")
+    with override_settings(TRIAGE_MULTILINGUAL="0"):
+        plain = build_index(HELP_CENTRE, engine="minilm")
+    assert type(plain.encoder) is MiniLMEncoder
+    assert plain.threshold == DEFAULT_THRESHOLDS["minilm-only"]
+    outcome = triage("I can't remember my password, what now?", plain)
+    assert isinstance(outcome, TriageAnswer) and outcome.entry_key == "reset-password"

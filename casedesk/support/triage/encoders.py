@@ -7,7 +7,8 @@ sentence-transformers, loaded from a local folder only (``HF_HUB_OFFLINE=1``); i
 the default install never needs torch. ``CombinedEncoder`` puts both side by side.
 ``MiniLMEncoder`` (the default ``minilm`` engine): the same all-MiniLM-L6-v2 weights run by the
 numpy forward pass in ``minilm.py`` (no torch), frozen, several layers' mean-pooled outputs side
-by side.
+by side; ``MiniLMWithUSEEncoder`` (what that engine uses when the multilingual packages are
+installed) puts the USE multilingual rows beside them.
 """
 
 from __future__ import annotations
@@ -291,6 +292,46 @@ class MiniLMEncoder:
                 while len(_build_cache) > BUILD_CACHE_ROWS:
                     _build_cache.popitem(last=False)
         return rows
+
+
+class MiniLMWithUSEEncoder:
+    """The default engine's features: the frozen MiniLM rows beside Google's USE multilingual v3
+    rows for the same text (``multilingual.encode``), as one unit-length row.
+
+    Two encoders trained on different data make different mistakes; side by side they separate
+    in-scope from out-of-scope questions better than either alone (docs/triage.md, "An English
+    scorer over two encoders"). ``use_share`` is the part of the row's squared length given to the
+    USE block (chosen on CLINC150 val + oos_val). ``combine`` lets a build that has both encoders'
+    rows already (the side index needs the USE rows too) join them without encoding twice.
+    """
+
+    def __init__(self, minilm: MiniLMEncoder, use_share: float) -> None:
+        self.minilm = minilm
+        self.use_share = use_share
+
+    @property
+    def width(self) -> int:
+        from casedesk.support.triage.multilingual import WIDTH
+
+        return self.minilm.width + WIDTH
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        labels: Sequence[int] | None = None,
+    ) -> MiniLMWithUSEEncoder:
+        return self
+
+    def transform(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Matrix:
+        from casedesk.support.triage.multilingual import encode
+
+        return self.combine(self.minilm.transform(texts, progress), encode(texts))
+
+    def combine(self, minilm_rows: np.ndarray, use_rows: np.ndarray) -> np.ndarray:
+        left = np.float32(math.sqrt(1.0 - self.use_share))
+        right = np.float32(math.sqrt(self.use_share))
+        return np.hstack([minilm_rows * left, use_rows * right]).astype(np.float32, copy=False)
 
 
 # About 4 KB a row (1,152 float32): 4,096 rows, 19 MB, cover the texts of several help centres.

@@ -298,6 +298,8 @@ def run_eval(
         "dataset": str(path),
         "engine": engine,
         "fine_tuned": index.class_vectors is not None,
+        # minilm: the USE multilingual block's share of each row (None: MiniLM rows only).
+        "use_share": getattr(index.encoder, "use_share", None),
         "shots": shots,
         "seed": seed,
         "entries": len(entries),

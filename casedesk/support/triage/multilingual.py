@@ -50,6 +50,8 @@ LOG_PROB_WEIGHT = 0.2
 # The lowest side score that escalates >= 80 % of CLINC150's oos_val, scored by the side index
 # (`eval-triage --multilingual` prints it: 0.2494 on data_full.json), rounded.
 DEFAULT_THRESHOLD = 0.25
+# USE multilingual v3's row width.
+WIDTH = 512
 
 
 def multilingual_available() -> bool:
@@ -122,7 +124,7 @@ def _encoder() -> Any:
 def encode(texts: Sequence[str]) -> np.ndarray:
     """Unit-length USE multilingual rows (float32), one per text."""
     if not texts:
-        return np.zeros((0, 512), dtype=np.float32)
+        return np.zeros((0, WIDTH), dtype=np.float32)
     rows = np.asarray(_encoder().encode(list(texts)), dtype=np.float32)
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     return rows / np.maximum(norms, 1e-12)
@@ -169,13 +171,15 @@ def build_multilingual_index(
     labels: Sequence[int],
     passage_ranges: Sequence[tuple[int, int]],
     threshold: float | None = None,
+    rows: np.ndarray | None = None,
 ) -> MultilingualIndex:
     """Learn the side index from the English index's training texts.
 
     ``labels`` are entry positions (-1: the background lines of a small help centre), and
-    ``passage_ranges[position]`` the rows of ``texts`` that hold that entry's passages.
+    ``passage_ranges[position]`` the rows of ``texts`` that hold that entry's passages. ``rows``:
+    the texts' USE rows when the caller has them already (the English scorer uses them too).
     """
-    rows = encode(texts)
+    rows = encode(texts) if rows is None else rows
     label_array = np.asarray(labels)
     classes = np.unique(label_array)  # sorted, background (-1) first
     width = rows.shape[1]
@@ -208,13 +212,18 @@ def build_multilingual_index(
 
 
 def attach_multilingual(
-    index: TriageIndex, texts: Sequence[str], labels: Sequence[int], started: float
+    index: TriageIndex,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    started: float,
+    use_rows: np.ndarray | None = None,
 ) -> TriageIndex:
     """Give a built (English) index its side index, when enabled and installed; returns ``index``.
 
     ``texts``/``labels`` are what the English index learned from: each entry's documents
     (examples, title, passages, in that order) labelled with its position, then the background
     lines (-1). ``started`` is the build's ``perf_counter`` start, so ``build_seconds`` counts both.
+    ``use_rows``: the texts' USE rows, when the English index encoded them already.
     """
     if index.is_empty or not multilingual_enabled():
         return index
@@ -224,6 +233,6 @@ def attach_multilingual(
         start = label_list.index(position)
         stop = start + label_list.count(position)
         ranges.append((stop - len(passages), stop))
-    index.multilingual = build_multilingual_index(texts, label_list, ranges)
+    index.multilingual = build_multilingual_index(texts, label_list, ranges, rows=use_rows)
     index.build_seconds = time.perf_counter() - started
     return index
