@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 CACHE = Path("var/triage-select")
 SPLITS = ("train", "val", "oos_val")
@@ -40,10 +39,6 @@ def encoded(path: str) -> dict[str, np.ndarray]:
     cached = CACHE / "features.npz"
     if cached.exists():
         return dict(np.load(cached))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casedesk.settings")
-    import django
-
-    django.setup()
     from casedesk.support.triage.encoders import MiniLMEncoder
     from casedesk.support.triage.multilingual import encode
 
@@ -84,18 +79,23 @@ def score(train_x, train_y, x):  # type: ignore[no-untyped-def]
 
 
 def figures(pred, scores, labels, oos_scores) -> str:  # type: ignore[no-untyped-def]
+    """The same threshold rule and figures as ``eval-triage`` (``casedesk.support.triage.evaluation``)."""
+    from casedesk.support.triage.evaluation import choose_threshold, metrics, separation
+
     parts = []
     for recall in (0.8, 0.9):
-        threshold = np.nextafter(np.sort(oos_scores)[math.ceil(recall * len(oos_scores)) - 1], np.inf)
-        parts.append(
-            f"acc@{int(recall * 100)} {np.mean((pred == labels) & (scores >= threshold)) * 100:5.1f}"
-        )
-    truth = np.r_[np.ones(len(scores)), np.zeros(len(oos_scores))]
-    parts.append(f"AUROC {roc_auc_score(truth, np.r_[scores, oos_scores]):.4f}")
+        threshold = choose_threshold(oos_scores, recall)
+        accuracy = metrics(pred, scores, labels, oos_scores, threshold)["in_scope_accuracy"]
+        parts.append(f"acc@{int(recall * 100)} {accuracy * 100:5.1f}")
+    parts.append(f"AUROC {separation(scores, oos_scores)['auroc']:.4f}")
     return "  ".join(parts)
 
 
 def main(path: str, shares: tuple[float, ...] = (0.0, 0.2, 0.3, 0.4), weights=(0.05, 0.1, 0.2)) -> None:  # type: ignore[no-untyped-def]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casedesk.settings")
+    import django
+
+    django.setup()
     features = encoded(path)
     train_y, val_y = features["train_labels"], features["val_labels"]
     intents = np.unique(train_y)
