@@ -115,7 +115,11 @@
         if (active >= 0) { e.preventDefault(); e.stopImmediatePropagation(); choose(active); }
       }
     });
-    body.addEventListener("blur", function () { setTimeout(close, 150); });
+    // Close on leaving the box, unless focus came back before the delay ran out (Send and straight
+    // back to type, for one): a stale close would hide the list just opened for the new text.
+    body.addEventListener("blur", function () {
+      setTimeout(function () { if (document.activeElement !== body) close(); }, 150);
+    });
   }
 
   document.querySelectorAll("textarea[data-saved-replies-url]").forEach(attach);

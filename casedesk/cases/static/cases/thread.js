@@ -218,6 +218,7 @@
     }
     sendBtn.disabled = true;
     sendBtn.textContent = "Sending…";
+    var sentText = body.value;  // what this send carries; typing may go on while it is in flight
     var url = form.action || location.pathname;
     var sending = picker
       ? picker.send(url, new FormData(form), { "X-CSRFToken": csrf, Accept: "application/json" })
@@ -230,11 +231,16 @@
         showError(res.data.error || ("The message was not sent (error " + res.status + "). Your text is still here; try again."));
         return;
       }
-      body.value = "";
+      // Take out only the text that was sent: what was typed after Send (the live thread can show
+      // the message before this answer comes) stays in the box and in the draft.
+      if (body.value.indexOf(sentText) === 0) body.value = body.value.slice(sentText.length);
       updateCount();
       if (files) files.value = "";
       if (picker) picker.clear();
-      try { localStorage.removeItem(draftKey); } catch (e2) {}
+      try {
+        if (body.value) localStorage.setItem(draftKey, body.value);
+        else localStorage.removeItem(draftKey);
+      } catch (e2) {}
       showWarnings(res.data.warnings);
       catchUp();
     });
@@ -294,5 +300,9 @@
     else if (e.key === "Enter" || e.key === "Tab") { if (active >= 0) { e.preventDefault(); choose(active); } }
     else if (e.key === "Escape") { closeMenu(); }
   });
-  body.addEventListener("blur", function () { setTimeout(closeMenu, 150); });
+  // Close on leaving the box, unless focus came back before the delay ran out (a quick Send and
+  // back, for one): a stale close would hide a list the user has just opened.
+  body.addEventListener("blur", function () {
+    setTimeout(function () { if (document.activeElement !== body) closeMenu(); }, 150);
+  });
 })();
