@@ -122,3 +122,41 @@ def test_with_the_multilingual_packages_off_the_english_scorer_is_minilm_alone(m
     assert plain.threshold == DEFAULT_THRESHOLDS["minilm-only"]
     outcome = triage("I can't remember my password, what now?", plain)
     assert isinstance(outcome, TriageAnswer) and outcome.entry_key == "reset-password"
+
+
+SELECTION = Path(__file__).parent / "fixtures" / "triage_multilingual_select"
+
+
+def test_the_selection_set_is_apart_from_the_reported_set() -> None:
+    reported = [json.loads(line) for line in (FIXTURES / "en.jsonl").open()]
+    chosen = [json.loads(line) for line in (SELECTION / "en.jsonl").open()]
+    assert len(chosen) == 50
+    assert not {row["english"] for row in reported} & {row["english"] for row in chosen}
+    in_scope = {row["intent"] for row in reported} - {"oos"}
+    assert not in_scope & {row["intent"] for row in chosen}
+    for path in SELECTION.glob("*.jsonl"):
+        rows = [json.loads(line) for line in path.open()]
+        assert [row["english"] for row in rows] == [row["english"] for row in chosen], path.name
+
+
+def test_the_cross_lingual_threshold_is_chosen_on_the_non_english_out_of_scope_questions() -> None:
+    import numpy as np
+
+    from casedesk.support.triage.evaluation import DatasetError
+    from casedesk.support.triage.multilingual_eval import calibration_threshold, load_questions
+
+    scored: list[str] = []
+
+    class Side:  # scores the n-th question it is given n / 100
+        def score(self, texts):  # type: ignore[no-untyped-def]
+            scored.extend(texts)
+            return None, np.arange(len(texts)) / 100, None
+
+    questions = load_questions(SELECTION)
+    threshold, count = calibration_threshold(Side(), questions, 0.8)  # type: ignore[arg-type]
+    assert count == len(scored) == 60  # 10 per language, English left out
+    english = {row["text"] for row in questions["en"]}
+    assert not english & set(scored)
+    assert 0.47 < threshold < 0.48  # 48 of the 60 (80 %) fall below it, and no more
+    with pytest.raises(DatasetError):
+        calibration_threshold(Side(), {"en": questions["en"]}, 0.8)  # type: ignore[arg-type]

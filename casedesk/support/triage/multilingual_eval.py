@@ -5,9 +5,15 @@ the English originals); each line is ``{"id", "lang", "text", "english", "intent
 being a CLINC150 intent or ``"oos"``. The questions in tests/fixtures/triage_multilingual/ were
 written for this project from CLINC150 **val** (see its README); nothing here reads test.
 
-The index is built from CLINC150 ``train`` exactly as ``run_eval`` builds it. Both thresholds
-come from val + oos_val: the English scorer's as in ``run_eval``, the cross-lingual scorer's as
-the lowest side score that escalates the target share of oos_val. Every question then goes
+The index is built from CLINC150 ``train`` exactly as ``run_eval`` builds it. The English
+scorer's threshold comes from val + oos_val as in ``run_eval``. The cross-lingual scorer's is the
+lowest side score that escalates the target share of the out-of-scope questions it will really
+see: with ``calibration`` (``--calibrate-on DIR``; the product's threshold was chosen this way on
+tests/fixtures/triage_multilingual_select/), the non-English ``oos`` questions of a second
+translated set, drawn from val and oos_val apart from the reported one; without it, oos_val in
+English (the first version's rule, which the side index never sees in use: an English question
+stays with the English scorer, and a question in another language scores lower against English
+entries, so that threshold escalated too many). Every question then goes
 through ``triage()``, so language routing is measured too. For comparison the same questions are
 also run with the side index switched off (the English-only engine as it was before).
 """
@@ -30,7 +36,7 @@ from casedesk.support.triage.evaluation import (
     load_dataset,
     score_split,
 )
-from casedesk.support.triage.multilingual import detect_language
+from casedesk.support.triage.multilingual import MultilingualIndex, detect_language
 
 
 def load_questions(directory: Path) -> dict[str, list[dict[str, Any]]]:
@@ -51,6 +57,26 @@ def load_questions(directory: Path) -> dict[str, list[dict[str, Any]]]:
                 raise DatasetError(f"{path.name} line {number}: {error}") from error
         questions[path.stem] = rows
     return questions
+
+
+def calibration_threshold(
+    side: MultilingualIndex, questions: dict[str, list[dict[str, Any]]], target_recall: float
+) -> tuple[float, int]:
+    """The lowest side score that escalates ``target_recall`` of the out-of-scope questions in
+    ``questions`` that are not in English; and how many there were."""
+    texts = [
+        row["text"]
+        for language, rows in questions.items()
+        if language != "en"
+        for row in rows
+        if row["intent"] == "oos"
+    ]
+    if not texts:
+        raise DatasetError(
+            "The calibration set holds no out-of-scope questions in a language other than English."
+        )
+    _, scores, _ = side.score(texts)
+    return choose_threshold(scores, target_recall), len(texts)
 
 
 def _figures(index: TriageIndex, rows: list[dict[str, Any]], language: str) -> dict[str, Any]:
@@ -91,10 +117,17 @@ def run_multilingual_eval(
     engine: str = "minilm",
     target_recall: float = TARGET_OOS_RECALL,
     out_dir: Path = Path("var/eval"),
+    calibration: Path | None = None,
 ) -> dict[str, Any]:
-    """Per-language in-scope accuracy and OOS recall, with and without the cross-lingual scorer."""
+    """Per-language in-scope accuracy and OOS recall, with and without the cross-lingual scorer.
+
+    ``calibration``: a second folder of translated questions whose non-English ``oos`` ones choose
+    the cross-lingual threshold (see the module's docstring); its own figures are reported too,
+    marked as the set the threshold was chosen on.
+    """
     data = load_dataset(path)
     questions = load_questions(directory)
+    calibration_questions = load_questions(calibration) if calibration is not None else None
     entries = build_entries(data.train, None, 0)
     started = time.process_time()
     index = build_index(entries, engine=engine)
@@ -106,13 +139,27 @@ def run_multilingual_eval(
     index.threshold = choose_threshold(val_scores[n_val:], target_recall)
     side = index.multilingual
     side_threshold = None
+    side_rule = None
     if side is not None:
-        _, side_oos_scores, _ = side.score([text for text, _ in data.oos_val])
-        side_threshold = choose_threshold(side_oos_scores, target_recall)
+        if calibration_questions is not None:
+            side_threshold, count = calibration_threshold(side, calibration_questions, target_recall)
+            side_rule = (
+                f"lowest side score escalating >= {target_recall:.0%} of the {count} non-English "
+                f"out-of-scope questions in {calibration}"
+            )
+        else:
+            _, side_oos_scores, _ = side.score([text for text, _ in data.oos_val])
+            side_threshold = choose_threshold(side_oos_scores, target_recall)
+            side_rule = f"lowest side score escalating >= {target_recall:.0%} of oos_val (English)"
         side.threshold = side_threshold
 
     triage("Wie setze ich mein Passwort zurück?", index)  # load the models before anything is timed
     with_side = [_figures(index, rows, language) for language, rows in questions.items()]
+    on_calibration = (
+        [_figures(index, rows, language) for language, rows in calibration_questions.items()]
+        if calibration_questions is not None and side is not None
+        else None
+    )
     index.multilingual = None
     english_only = [_figures(index, rows, language) for language, rows in questions.items()]
     index.multilingual = side
@@ -125,10 +172,14 @@ def run_multilingual_eval(
         "threshold": round(index.threshold, 4),
         "cross_lingual_threshold": None if side_threshold is None else round(side_threshold, 4),
         "threshold_rule": f"lowest score escalating >= {target_recall:.0%} of oos_val (val + oos_val only)",
+        "cross_lingual_threshold_rule": side_rule,
         "build_cpu_seconds": round(build_cpu_seconds, 2),
         "with_cross_lingual": with_side,
         "english_scorer_only": english_only,
     }
+    if on_calibration is not None:
+        report["calibration"] = str(calibration)
+        report["on_calibration_set_threshold_chosen_there"] = on_calibration
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"triage-multilingual-{engine}.json").write_text(
         json.dumps(report, indent=2) + "\n", encoding="utf-8"

@@ -49,6 +49,15 @@ class Command(BaseCommand):
             help="Instead: per-language figures on the translated val questions in DIR "
             "(tests/fixtures/triage_multilingual/; docs/triage.md).",
         )
+        parser.add_argument(
+            "--calibrate-on",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help="With --multilingual: choose the cross-lingual threshold on the non-English "
+            "out-of-scope questions of this second translated set "
+            "(tests/fixtures/triage_multilingual_select/) instead of on oos_val in English.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
         parser.add_argument(
             "--no-fine-tune",
@@ -80,6 +89,8 @@ class Command(BaseCommand):
 
         from threadpoolctl import threadpool_limits
 
+        if options["calibrate_on"] is not None and options["multilingual"] is None:
+            raise CommandError("--calibrate-on goes with --multilingual DIR.")
         if options["multilingual"] is not None:
             from casedesk.support.triage.multilingual_eval import run_multilingual_eval
 
@@ -91,6 +102,7 @@ class Command(BaseCommand):
                         engine=engine,
                         target_recall=options["target_oos_recall"],
                         out_dir=options["out"],
+                        calibration=options["calibrate_on"],
                     )
             except DatasetError as error:
                 raise CommandError(str(error)) from error
