@@ -262,6 +262,10 @@ TRIAGE_FINE_TUNE = env_bool("CASEDESK_TRIAGE_FINE_TUNE", True)
 TRIAGE_BACKGROUND_REBUILD = os.environ.get("CASEDESK_TRIAGE_BACKGROUND_REBUILD", "auto")
 # minilm: answer questions not in English with the cross-lingual side index ("auto": when installed).
 TRIAGE_MULTILINGUAL = os.environ.get("CASEDESK_TRIAGE_MULTILINGUAL", "auto")
+# minilm: each help centre of 10 articles or more gets its own threshold, chosen on its own
+# articles' example questions (docs/triage.md, "Each help centre's own threshold"); 0: the
+# shipped default threshold for every help centre.
+TRIAGE_CALIBRATE = env_bool("CASEDESK_TRIAGE_CALIBRATE", True)
 
 # --- Embedded single process ------------------------------------------------------------------
 # `casedesk run` starts the web server, a task worker thread and the inbound SMTP server together.

@@ -18,7 +18,6 @@ defaults were chosen is in docs/triage.md.
 from __future__ import annotations
 
 import enum
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,17 +25,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
+from casedesk.support.triage.calibration import Calibration, calibration_enabled
+from casedesk.support.triage.calibration import calibrate as calibrate_threshold
 from casedesk.support.triage.encoders import Encoder, Matrix, make_encoder
 from casedesk.support.triage.finetune import FineTuneSettings
+from casedesk.support.triage.head import centroid_scores, fit_centroid_head
 from casedesk.support.triage.human import is_human_request
 from casedesk.support.triage.multilingual import (
     MultilingualIndex,
     attach_multilingual,
     multilingual_enabled,
 )
+from casedesk.support.triage.switches import switched_on
 
 ENGINES = ("minilm", "lexical", "embeddings", "combined")
 
@@ -160,6 +162,9 @@ class TriageIndex:
     centroid_mask: np.ndarray | None = None
     # minilm only: the cross-lingual scorer for questions not in English (multilingual.py).
     multilingual: MultilingualIndex | None = None
+    # minilm only: how ``threshold`` was chosen on the help centre's own entries (None: the
+    # shipped default, for a help centre too small to calibrate, or a threshold given to build_index).
+    calibration: Calibration | None = None
     build_seconds: float = 0.0
 
     @property
@@ -192,14 +197,9 @@ class TriageIndex:
     ) -> tuple[np.ndarray, np.ndarray, Matrix]:
         """Entry from the logistic regression; score = nearest-centroid cosine + w · log p(entry)."""
         assert self.centroids is not None and self.centroid_mask is not None
-        best_class = logits.argmax(axis=1)
-        rows = np.arange(len(best_class))
-        top = logits[rows, best_class]
-        log_prob = top - (top + np.log(np.exp(logits - top[:, None]).sum(axis=1)))
-        cosines = np.where(self.centroid_mask, features @ self.centroids, -np.inf)
-        scores = cosines.max(axis=1) + MINILM_LOG_PROB_WEIGHT * log_prob
-        entry_positions = self.class_entry[best_class]
-        scores = np.where(entry_positions < 0, -np.inf, scores)
+        entry_positions, scores = centroid_scores(
+            logits, features, self.centroids, self.centroid_mask, self.class_entry, MINILM_LOG_PROB_WEIGHT
+        )
         return entry_positions, scores, features
 
     def best_passage(self, entry_position: int, question_features: Matrix) -> str:
@@ -225,19 +225,7 @@ def entry_documents(entry: HelpEntry) -> list[str]:
 def fine_tune_default() -> FineTuneSettings | None:
     """Fine-tune the encoder at build time unless ``TRIAGE_FINE_TUNE`` (env
     ``CASEDESK_TRIAGE_FINE_TUNE``) says 0/false/no/off. Only the embedding engines use it."""
-    configured: Any = None
-    try:
-        from django.conf import settings
-
-        if settings.configured:
-            configured = getattr(settings, "TRIAGE_FINE_TUNE", None)
-    except ImportError:  # pragma: no cover - Django is a base dependency
-        pass
-    if configured is None:
-        configured = os.environ.get("CASEDESK_TRIAGE_FINE_TUNE", "1")
-    if str(configured).strip().lower() in {"0", "false", "no", "off", ""}:
-        return None
-    return FineTuneSettings()
+    return FineTuneSettings() if switched_on("TRIAGE_FINE_TUNE", "CASEDESK_TRIAGE_FINE_TUNE") else None
 
 
 def build_index(
@@ -284,7 +272,15 @@ def build_index(
         if threshold is None and not with_use:
             chosen = DEFAULT_THRESHOLDS["minilm-only"]
         index, use_rows = _build_minilm(
-            entries, texts, labels, chosen, model_path, progress, started, with_use=with_use
+            entries,
+            texts,
+            labels,
+            chosen,
+            model_path,
+            progress,
+            started,
+            with_use=with_use,
+            calibrate=threshold is None and calibration_enabled(),
         )
         return attach_multilingual(index, texts, labels, started, use_rows=use_rows)
 
@@ -333,6 +329,7 @@ def _build_minilm(
     started: float,
     *,
     with_use: bool,
+    calibrate: bool = True,
 ) -> tuple[TriageIndex, np.ndarray | None]:
     """The minilm index: frozen encoder rows, a logistic regression, unit entry centroids.
 
@@ -340,6 +337,8 @@ def _build_minilm(
     per-process cache, so a rebuild after an edit encodes only the changed texts; the background
     lines are encoded once per process. ``with_use``: put the USE multilingual rows beside the
     MiniLM ones (``MiniLMWithUSEEncoder``); they are returned too, for the side index.
+    ``calibrate``: replace ``threshold`` by the help centre's own (``calibration.calibrate``), when
+    it is large enough; the caller passes False when it gave a threshold of its own.
     """
     from casedesk.support.triage.encoders import MiniLMEncoder, MiniLMWithUSEEncoder
 
@@ -359,25 +358,10 @@ def _build_minilm(
         use_rows = encode(texts)
         rows = encoder.combine(rows, use_rows)
     label_array = np.asarray(labels)
-    classes = np.unique(label_array)  # sorted, background (-1) first
-    if len(classes) > 1:
-        regression = LogisticRegression(C=MINILM_C, max_iter=500)
-        regression.fit(rows, label_array)
-        weights = np.ascontiguousarray(regression.coef_.T, dtype=np.float32)
-        intercept = np.asarray(regression.intercept_, dtype=np.float32)
-        if weights.shape[1] == 1:  # two classes: scikit-learn keeps one column for class 1
-            weights = np.ascontiguousarray(np.column_stack([-weights[:, 0], weights[:, 0]]) / 2)
-            intercept = np.asarray([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
-    else:  # one entry and no background: every question goes to it, the cosine decides
-        weights = np.zeros((rows.shape[1], 1), dtype=np.float32)
-        intercept = np.zeros(1, dtype=np.float32)
-    centroids = np.zeros((rows.shape[1], len(classes)), dtype=np.float32)
-    for column, label in enumerate(classes):
-        if label >= 0:
-            centre = rows[label_array == label].mean(axis=0)
-            centroids[:, column] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+    weights, intercept, centroids, classes = fit_centroid_head(rows, label_array, MINILM_C)
 
     passages: list[tuple[list[str], Matrix]] = []
+    questions = np.zeros(len(texts), dtype=bool)  # each entry's example questions (title if none)
     offset = 0
     for entry in entries:
         documents = entry_documents(entry)
@@ -385,7 +369,15 @@ def _build_minilm(
         # entry_documents lists examples, title, passages: the passages are its last rows.
         passage_rows = rows[offset + len(documents) - len(chunks) : offset + len(documents)]
         passages.append((chunks, passage_rows if len(chunks) > 1 else None))
+        asked = sum(1 for example in entry.examples if example.strip()) or int(bool(entry.title.strip()))
+        questions[offset : offset + asked] = True
         offset += len(documents)
+
+    calibration = None
+    if calibrate:
+        calibration = calibrate_threshold(rows, label_array, questions, _minilm_head_fitter)
+        if calibration is not None:
+            threshold = calibration.threshold
 
     return TriageIndex(
         entries=list(entries),
@@ -398,8 +390,21 @@ def _build_minilm(
         passages=passages,
         centroids=centroids,
         centroid_mask=np.asarray(classes >= 0),
+        calibration=calibration,
         build_seconds=time.perf_counter() - started,
     ), use_rows
+
+
+def _minilm_head_fitter(rows: np.ndarray, labels: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """For the calibration folds: the same head, learned on part of the rows."""
+    weights, intercept, centroids, classes = fit_centroid_head(rows, labels, MINILM_C)
+
+    def scores(questions: np.ndarray) -> np.ndarray:
+        logits = questions @ weights + intercept
+        mask = np.asarray(classes >= 0)
+        return centroid_scores(logits, questions, centroids, mask, classes, MINILM_LOG_PROB_WEIGHT)[1]
+
+    return scores
 
 
 def triage(question: str, index: TriageIndex) -> TriageAnswer | TriageEscalation:

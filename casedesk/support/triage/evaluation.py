@@ -10,7 +10,6 @@ the figures are measured on ``test`` + ``oos_test``, one question at a time, thr
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from casedesk.support.triage.calibration import lowest_threshold_escalating
 from casedesk.support.triage.engine import (
     HelpEntry,
     TriageAnswer,
@@ -92,20 +92,9 @@ def build_entries(train: Pairs, shots: int | None, seed: int) -> list[HelpEntry]
 
 
 def choose_threshold(oos_scores: np.ndarray, target_recall: float = TARGET_OOS_RECALL) -> float:
-    """The lowest threshold that escalates ``target_recall`` of the out-of-scope val questions.
-
-    Escalation is ``score < threshold``; in-scope accuracy only falls as the threshold rises, so the
-    lowest threshold meeting the recall target is also the one with the best val accuracy under it.
-    The threshold sits halfway between the k-th and (k+1)-th lowest OOS score, k = ceil(target·n).
-    """
-    finite = np.sort(oos_scores[np.isfinite(oos_scores)])
-    escalated_anyway = len(oos_scores) - len(finite)  # human requests / no entry
-    needed = max(0, math.ceil(target_recall * len(oos_scores) - 1e-9) - escalated_anyway)
-    if needed <= 0 or len(finite) == 0:
-        return float(finite[0]) if len(finite) else 0.0
-    if needed >= len(finite):
-        return float(finite[-1]) + 1e-6
-    return float((finite[needed - 1] + finite[needed]) / 2)
+    """The lowest threshold that escalates ``target_recall`` of the out-of-scope val questions
+    (``calibration.lowest_threshold_escalating``: the same rule a help centre's own threshold uses)."""
+    return lowest_threshold_escalating(oos_scores, target_recall)
 
 
 def score_split(index: TriageIndex, questions: list[str], batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -258,6 +247,9 @@ def run_eval(
     val_labels = np.asarray([label for _, label in data.val])
     val_figures = metrics(val_keys[:n_val], val_scores[:n_val], val_labels, val_scores[n_val:], threshold)
     val_figures.update(separation(val_scores[:n_val], val_scores[n_val:]))
+    own = index.calibration  # the help centre's own threshold (minilm; None: the shipped default)
+    own_threshold = index.threshold
+    own_val = metrics(val_keys[:n_val], val_scores[:n_val], val_labels, val_scores[n_val:], own_threshold)
     index.threshold = threshold
 
     # Test: one question at a time through triage(), timed, single-threaded.
@@ -281,6 +273,11 @@ def run_eval(
     test_labels = np.asarray([label for _, label in data.test])
     figures = metrics(test_keys[:n_test], test_scores[:n_test], test_labels, test_scores[n_test:], threshold)
     figures.update(separation(sweep_scores[:n_test], sweep_scores[n_test:]))
+    # What the product would do with no val set: the index's own threshold (from held-out entries,
+    # calibration.py), on the same scores (the English scorer's, for every question).
+    own_test = metrics(
+        sweep_keys[:n_test], sweep_scores[:n_test], test_labels, sweep_scores[n_test:], own_threshold
+    )
 
     setting = f"shots{shots}" if shots else "full"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -319,6 +316,17 @@ def run_eval(
         "latency_ms_p99": round(float(np.percentile(latencies, 99)), 3) if latencies else 0.0,
         "build_seconds": round(build_seconds, 2),
         "plot": str(plot_path),
+        "own_threshold": {
+            "threshold": round(own_threshold, 4),
+            "rule": (
+                f"lowest score escalating >= {own.target:.0%} of {own.questions} example "
+                f"questions of held-out entries ({own.folds} folds of {own.entries} entries; train only)"
+                if own is not None
+                else "the shipped default (no calibration for this engine or help centre size)"
+            ),
+            "val": {key: round(own_val[key], 4) for key in ("in_scope_accuracy", "oos_recall")},
+            "test": {key: round(own_test[key], 4) for key in ("in_scope_accuracy", "oos_recall")},
+        },
     }
     (out_dir / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report

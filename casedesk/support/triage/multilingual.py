@@ -23,7 +23,6 @@ languages".
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -32,7 +31,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+
+from casedesk.support.triage.head import centroid_scores, fit_centroid_head
+from casedesk.support.triage.switches import switched_on
 
 if TYPE_CHECKING:
     from casedesk.support.triage.engine import TriageIndex
@@ -72,19 +73,10 @@ def multilingual_available() -> bool:
 def multilingual_enabled() -> bool:
     """``TRIAGE_MULTILINGUAL`` (env ``CASEDESK_TRIAGE_MULTILINGUAL``): ``auto`` (the default) means
     on when the packages are installed; 0/false/no/off turns the side index off."""
-    configured: Any = None
-    try:
-        from django.conf import settings
-
-        if settings.configured:
-            configured = getattr(settings, "TRIAGE_MULTILINGUAL", None)
-    except ImportError:  # pragma: no cover - Django is a base dependency
-        pass
-    if configured is None:
-        configured = os.environ.get("CASEDESK_TRIAGE_MULTILINGUAL", "auto")
-    if str(configured).strip().lower() in {"0", "false", "no", "off", ""}:
-        return False
-    return multilingual_available()
+    return (
+        switched_on("TRIAGE_MULTILINGUAL", "CASEDESK_TRIAGE_MULTILINGUAL", "auto")
+        and multilingual_available()
+    )
 
 
 _lock = threading.Lock()
@@ -155,13 +147,10 @@ class MultilingualIndex:
         """Best entry position (-1 = background) and score per question, plus the question rows."""
         rows = encode(questions)
         logits = rows @ self.weights + self.intercept
-        best_class = logits.argmax(axis=1)
-        top = logits[np.arange(len(best_class)), best_class]
-        log_prob = -np.log(np.exp(logits - top[:, None]).sum(axis=1))
-        cosines = np.where(self.centroid_mask, rows @ self.centroids, -np.inf)
-        scores = cosines.max(axis=1) + LOG_PROB_WEIGHT * log_prob
-        positions = self.class_entry[best_class]
-        return positions, np.where(positions < 0, -np.inf, scores), rows
+        positions, scores = centroid_scores(
+            logits, rows, self.centroids, self.centroid_mask, self.class_entry, LOG_PROB_WEIGHT
+        )
+        return positions, scores, rows
 
     def passage_number(self, entry_position: int, question_row: np.ndarray) -> int:
         """Which of the entry's passages is nearest the question (0 when it has one or none)."""
@@ -185,25 +174,7 @@ def build_multilingual_index(
     the texts' USE rows when the caller has them already (the English scorer uses them too).
     """
     rows = encode(texts) if rows is None else rows
-    label_array = np.asarray(labels)
-    classes = np.unique(label_array)  # sorted, background (-1) first
-    width = rows.shape[1]
-    if len(classes) > 1:
-        regression = LogisticRegression(C=REGRESSION_C, max_iter=500)
-        regression.fit(rows, label_array)
-        weights = np.ascontiguousarray(regression.coef_.T, dtype=np.float32)
-        intercept = np.asarray(regression.intercept_, dtype=np.float32)
-        if weights.shape[1] == 1:  # two classes: scikit-learn keeps one column for class 1
-            weights = np.ascontiguousarray(np.column_stack([-weights[:, 0], weights[:, 0]]) / 2)
-            intercept = np.asarray([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
-    else:  # one entry and no background: every question goes to it, the cosine decides
-        weights = np.zeros((width, 1), dtype=np.float32)
-        intercept = np.zeros(1, dtype=np.float32)
-    centroids = np.zeros((width, len(classes)), dtype=np.float32)
-    for column, label in enumerate(classes):
-        if label >= 0:
-            centre = rows[label_array == label].mean(axis=0)
-            centroids[:, column] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+    weights, intercept, centroids, classes = fit_centroid_head(rows, np.asarray(labels), REGRESSION_C)
     passage_rows = [rows[start:stop] if stop - start > 1 else None for start, stop in passage_ranges]
     return MultilingualIndex(
         weights=weights,
