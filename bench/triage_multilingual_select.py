@@ -5,8 +5,8 @@
 Reads CLINC150 ``train``, ``val`` and ``oos_val`` (never test) and the **selection** set
 tests/fixtures/triage_multilingual_select/ (50 val / oos_val questions translated by hand into six
 languages, apart from the reported set in tests/fixtures/triage_multilingual/, which this never
-reads). Every text is encoded once with USE multilingual v3 (cached under
-``var/triage-select/use.npz``). The side index is scored as in ``multilingual.MultilingualIndex``:
+reads). Every text's USE multilingual v3 row comes from ``bench.triage_select``'s cache
+(``var/triage-select/features.npz``). The side index is scored as in ``multilingual.MultilingualIndex``:
 a logistic regression (C) picks the entry, and the score is the nearest-centroid cosine plus
 ``w`` · log p. For each C and w, two rules for the threshold:
 
@@ -22,7 +22,6 @@ Entries from train examples only (no titles).
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import sys
 from pathlib import Path
@@ -30,25 +29,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-CACHE = Path("var/triage-select")
 SELECTION = Path("tests/fixtures/triage_multilingual_select")
 LANGUAGES = ("de", "es", "fr", "it", "nl", "pt")
-
-
-def encoded(path: str) -> dict[str, np.ndarray]:
-    from casedesk.support.triage.multilingual import encode
-
-    CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / "use.npz"
-    if cached.exists():
-        return dict(np.load(cached))
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    out: dict[str, np.ndarray] = {}
-    for split in ("train", "val", "oos_val"):
-        out[split] = encode([text for text, _ in data[split]])
-        out[f"{split}_labels"] = np.asarray([label for _, label in data[split]])
-    np.savez(cached, **out)  # type: ignore[arg-type]
-    return out
 
 
 def main(path: str) -> None:
@@ -56,11 +38,15 @@ def main(path: str) -> None:
     import django
 
     django.setup()
+    from bench.triage_select import encoded
     from casedesk.support.triage.evaluation import choose_threshold
     from casedesk.support.triage.multilingual import encode
     from casedesk.support.triage.multilingual_eval import load_questions
 
-    features = encoded(path)
+    features = {
+        key.removesuffix("_use"): value for key, value in encoded(path).items() if key.endswith("_use")
+    }
+    features.update({key: value for key, value in encoded(path).items() if key.endswith("_labels")})
     questions = load_questions(SELECTION)
     selection = {
         language: (
