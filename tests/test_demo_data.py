@@ -83,3 +83,26 @@ def test_second_run_changes_nothing_and_says_so(demo: str) -> None:
     assert counts() == before
     assert "already loaded; nothing changed" in again
     assert re.findall(r"/accounts/magic/\w+/", again) == first_link
+
+
+def test_the_support_widget_has_a_history_through_the_real_bot(demo: str) -> None:
+    from casedesk.accounts.access import viewer_for_user
+    from casedesk.support import insights
+    from casedesk.support.models import Conversation, ConversationState, Escalation, MessageKind
+
+    agency = Agency.objects.get(slug="northwind")
+    conversations = Conversation.objects.filter(agency=agency)
+    assert conversations.count() == 8
+    answered = conversations.filter(messages__kind=MessageKind.BOT_ANSWER).distinct()
+    assert answered.count() == 2 and all(c.state == ConversationState.BOT for c in answered)
+    assert Escalation.objects.filter(conversation__agency=agency, reason="low_confidence").count() == 6
+    assert conversations.filter(state=ConversationState.WITH_HUMAN, messages__kind=MessageKind.AGENT).exists()
+    # Settings → Help centre groups them; the payment questions offer the invoices article.
+    owner = User.objects.get(email="maya@northwind.example")
+    viewer = viewer_for_user(owner)
+    groups = insights.group_questions(insights.low_confidence_questions(viewer, agency))
+    payments = next(group for group in groups if "PayPal" in " ".join(q.text for q in group.questions))
+    assert len(payments.questions) == 3
+    articles = list(insights.agency_articles(viewer, agency))
+    suggested = insights.suggested_articles([payments], articles)[0]
+    assert suggested == next(article.pk for article in articles if article.slug == "invoices")

@@ -291,3 +291,28 @@ def test_page_query_count_does_not_grow_with_questions_or_articles(cast: Cast) -
         article(cast.agency_a, f"Article {index}")
     do_draft_article_from_questions(agency=cast.agency_a, questions=["Do you ship to Canada?"])
     assert _page_queries(cast) == few
+
+
+# --- which article the "Add to" list offers first --------------------------------------------
+
+
+def test_a_group_offers_the_article_it_is_about_first(cast: Cast) -> None:
+    refunds = article(cast.agency_a, "Refunds", "How do I get my money back?\nCan I return an order?")
+    shipping = article(cast.agency_a, "Shipping", "Where is my parcel?\nHow long does delivery take?")
+    groups = [
+        insights.QuestionGroup([_q(1, text) for text in REFUNDS]),
+        insights.QuestionGroup([_q(10, "Do you ship parcels to Canada?"), _q(11, "delivery to canada?")]),
+        insights.QuestionGroup([_q(20, "Do you sell gift cards?")]),  # no article is about this
+    ]
+    assert insights.suggested_articles(groups, [refunds, shipping]) == [refunds.pk, shipping.pk, None]
+    assert insights.suggested_articles(groups, []) == [None, None, None]
+
+
+def test_the_page_preselects_the_suggested_article_or_asks_for_a_choice(cast: Cast) -> None:
+    refunds = article(cast.agency_a, "Refunds", "How do I get a refund?")
+    article(cast.agency_a, "Opening hours", "When are you open?")
+    for text in [*REFUNDS, "Do you sell gift cards?"]:
+        ask(cast.agency_a, text)
+    page = cast.login(cast.alice).get(URL).content.decode()
+    assert f'<option value="{refunds.pk}" selected>Refunds</option>' in page
+    assert page.count("Choose an article…") == 1  # the gift-card group: nothing to suggest

@@ -24,8 +24,16 @@ from casedesk.accounts.actions import IssuedMagicLink, do_issue_magic_link, magi
 from casedesk.accounts.models import Agency, Client, Contact, MagicLink, Membership, Role, User, hash_token
 from casedesk.cases.actions import do_create_case, do_post_message, do_set_case_status
 from casedesk.cases.models import Case, CaseStatus, Message
+from casedesk.support.actions import (
+    do_feedback,
+    do_get_or_create_visitor,
+    do_post_visitor_message,
+    do_reply_as_agent,
+    do_start_conversation,
+)
 from casedesk.support.help import seed_help_articles
-from casedesk.support.models import HelpArticle
+from casedesk.support.models import Conversation, HelpArticle, MessageKind
+from casedesk.support.triage.service import index_for, wait_for_rebuilds
 
 DEMO_PASSWORD = "casedesk-demo-2024"  # noqa: S105 -- printed for the demo on purpose
 
@@ -86,6 +94,39 @@ AGENCY_ARTICLES: list[tuple[str, str, str, list[str]]] = [
         "30 days by bank transfer; the bank details are on every invoice.",
         ["When will I get an invoice?", "How do I pay an invoice?", "What are your payment terms?"],
     ),
+]
+
+
+@dataclass
+class Chat:
+    """A visitor's conversation with the storefront's support widget, asked through the real bot."""
+
+    visitor: str  # "" for an anonymous visitor
+    email: str
+    question: str
+    page: str = "/s/northwind/"
+    reply: str = ""  # a teammate's answer after the hand-over (by Leo)
+    helpful: bool | None = None  # the visitor's thumbs on the bot's answer
+
+
+# The customer widget's history: two answers from the help centre, and questions it has no article
+# for, which the bot hands to a person. Those fill the Support queue and Settings → Help centre
+# (questions grouped by similarity, to add as example questions or draft an article from).
+CHATS = [
+    Chat("Tom Reyes", "", "When will I get my invoice?", helpful=True),
+    Chat("", "", "Can I upload a video for the launch page?", page="/s/northwind/work"),
+    Chat("Hannah Cole", "hannah@colestudio.example", "Can I pay by credit card instead of bank transfer?"),
+    Chat(
+        "Omar Haddad",
+        "",
+        "Can I pay by card?",
+        reply="Yes: we can send a card payment link for any invoice. Reply with the invoice number and "
+        "I'll send it today.",
+    ),
+    Chat("", "", "Is there a way to pay with PayPal?", page="/s/northwind/pricing"),
+    Chat("Lucy Park", "lucy@parkbakery.example", "Do you also run TikTok ads?", page="/s/northwind/pricing"),
+    Chat("", "", "Can you manage our Instagram ads too?", page="/s/northwind/work"),
+    Chat("Ben Ortiz", "", "How do I cancel our retainer?"),
 ]
 
 
@@ -299,6 +340,7 @@ class Command(BaseCommand):
             "team",
             "clients",
             "help centre",
+            "support chats",
             *[spec.title for spec in CASES],
             "other agency",
         ]
@@ -326,6 +368,9 @@ class Command(BaseCommand):
                 elif step == "help centre":
                     assert agency is not None
                     self._help_centre(agency, tally)
+                elif step == "support chats":
+                    assert agency is not None
+                    self._support_chats(agency, users, tally)
                 elif step == "other agency":
                     self._other_agency(users, tally)
                 else:
@@ -378,6 +423,26 @@ class Command(BaseCommand):
                 defaults={"title": title, "body": body, "example_questions": "\n".join(questions)},
             )
             tally.add("agency help articles", made)
+
+    def _support_chats(self, agency: Agency, users: dict[str, User], tally: Tally) -> None:
+        """The storefront widget's conversations, through the real bot (``CHATS``). Once only: a
+        second run finds the agency's conversations and adds none."""
+        if Conversation.objects.filter(agency=agency).exists():
+            return
+        # The index builds off the request path; wait for it so the demo's answers are the engine's.
+        index_for(agency.pk)
+        wait_for_rebuilds()
+        for chat in CHATS:
+            visitor = do_get_or_create_visitor(agency=agency, name=chat.visitor, email=chat.email)
+            page_url = f"{settings.SITE_URL}{chat.page}"
+            conversation = do_start_conversation(agency=agency, visitor=visitor, page_url=page_url)
+            lines = do_post_visitor_message(conversation=conversation, body=chat.question, page_url=page_url)
+            answer = next((line for line in lines if line.kind == MessageKind.BOT_ANSWER), None)
+            if answer is not None and chat.helpful is not None:
+                do_feedback(conversation=conversation, message_id=answer.pk, helpful=chat.helpful)
+            if chat.reply:
+                do_reply_as_agent(conversation=conversation, user=users[LEO], body=chat.reply)
+            tally.add("support conversations", True)
 
     def _clients(self, agency: Agency, tally: Tally) -> dict[str, Contact]:
         found: dict[str, Contact] = {}

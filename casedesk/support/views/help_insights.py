@@ -30,10 +30,13 @@ def help_centre(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
     agency = access_current_agency(request, viewer, manager=True)
     questions = insights.low_confidence_questions(viewer, agency)
-    articles = list(insights.agency_articles(viewer, agency).only("pk", "title", "is_published"))
+    articles = list(
+        insights.agency_articles(viewer, agency).only("pk", "title", "is_published", "example_questions")
+    )
+    groups = insights.group_questions(questions)
     context = {
         "agency": agency,
-        "groups": insights.group_questions(questions),
+        "groups": list(zip(groups, insights.suggested_articles(groups, articles), strict=True)),
         "question_count": len(questions),
         "articles": articles,
         "drafts": [article for article in articles if not article.is_published],
