@@ -136,3 +136,13 @@ def test_the_setting_turns_it_off() -> None:
         index = build_index(help_centre(12), engine="minilm")
     assert index.calibration is None
     assert index.threshold in {DEFAULT_THRESHOLDS["minilm"], DEFAULT_THRESHOLDS["minilm-only"]}
+
+
+def test_when_the_background_class_takes_the_held_out_questions_the_default_stays() -> None:
+    rows = np.zeros((48, 1))
+    labels = np.repeat(np.arange(12), 4)
+
+    def fit(fold_rows: np.ndarray, fold_labels: np.ndarray):  # type: ignore[no-untyped-def]
+        return lambda held: np.full(len(held), -np.inf)  # every question lands on the background
+
+    assert calibrate(rows, labels, labels >= 0, fit) is None

@@ -11,8 +11,10 @@ linear one-vs-rest classifier (scikit-learn's ``LinearSVC``) over the chosen enc
 
 A one-vs-rest score asks "is this question about *this* entry rather than any other?", which keeps
 its scale roughly the same whether a help centre has 5 entries or 150; that is what lets one
-calibrated default threshold per engine (``DEFAULT_THRESHOLDS``) ship with the product. How the
-defaults were chosen is in docs/triage.md.
+calibrated default threshold per engine (``DEFAULT_THRESHOLDS``) ship with the product. The
+default ``minilm`` engine's score is less steady across sizes, so a ``minilm`` help centre of 10
+entries or more chooses its own threshold on its own entries when it is built (calibration.py).
+How the defaults were chosen is in docs/triage.md.
 """
 
 from __future__ import annotations
