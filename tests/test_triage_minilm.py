@@ -204,3 +204,23 @@ def test_a_one_article_help_centre_answers_its_question_and_escalates_the_rest()
     outcome = triage("I forgot my password", single)
     assert isinstance(outcome, TriageAnswer) and outcome.entry_key == "reset-password"
     assert isinstance(triage("what's the weather like in rome", single), TriageEscalation)
+
+
+def test_in_a_small_help_centre_the_background_lines_do_not_outweigh_an_article() -> None:
+    """The platform's own six articles: 60 background lines against each article's handful of texts.
+    Balanced classes keep a question the attachments article plainly covers from escalating."""
+    from casedesk.support.help import HELP_DIR, parse_help_file
+    from casedesk.support.triage import HelpEntry
+    from casedesk.support.triage.service import split_passages
+
+    files = [parse_help_file(path) for path in sorted(Path(HELP_DIR).glob("*.md"))]
+    entries = [
+        HelpEntry(key=f.slug, title=f.title, passages=split_passages(f.body), examples=f.questions)
+        for f in files
+    ]
+    help_centre = build_index(entries, engine="minilm")
+    for question in ("how big can an attachment be?", "what's the max attachment size"):
+        outcome = triage(question, help_centre)
+        assert isinstance(outcome, TriageAnswer), (question, outcome)
+        assert outcome.entry_key == "attachments"
+    assert isinstance(triage("what's the weather like in paris", help_centre), TriageEscalation)

@@ -115,18 +115,19 @@ class Chat:
 CHATS = [
     Chat("Tom Reyes", "", "When will I get my invoice?", helpful=True),
     Chat("", "", "Can I upload a video for the launch page?", page="/s/northwind/work"),
-    Chat("Hannah Cole", "hannah@colestudio.example", "Can I pay by credit card instead of bank transfer?"),
+    Chat("Marta Kowalski", "", "Do you work weekends?"),
+    Chat("Hannah Cole", "hannah@colestudio.example", "How much notice do I need to cancel the retainer?"),
     Chat(
-        "Omar Haddad",
+        "Ben Ortiz",
         "",
-        "Can I pay by card?",
-        reply="Yes: we can send a card payment link for any invoice. Reply with the invoice number and "
-        "I'll send it today.",
+        "Can I end our retainer early?",
+        reply="Yes: retainers run month to month with 30 days' notice. Reply here with the date you'd "
+        "like to stop and I'll confirm it in writing.",
     ),
-    Chat("", "", "Is there a way to pay with PayPal?", page="/s/northwind/pricing"),
+    Chat("", "", "Can we pause the retainer over the summer?", page="/s/northwind/pricing"),
     Chat("Lucy Park", "lucy@parkbakery.example", "Do you also run TikTok ads?", page="/s/northwind/pricing"),
-    Chat("", "", "Can you manage our Instagram ads too?", page="/s/northwind/work"),
-    Chat("Ben Ortiz", "", "How do I cancel our retainer?"),
+    Chat("", "", "Can you run our TikTok ads too?", page="/s/northwind/work"),
+    Chat("Omar Haddad", "", "Do you take American Express?"),
 ]
 
 
