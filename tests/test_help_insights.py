@@ -199,6 +199,22 @@ def test_cannot_add_to_another_agencys_article(cast: Cast) -> None:
     assert bravo_article.example_questions == ""
 
 
+def test_adding_without_choosing_an_article_says_so_and_changes_nothing(cast: Cast) -> None:
+    refunds = article(cast.agency_a, "Refunds")
+    ask(cast.agency_a, "How do I get a refund for my order?")
+    ids = list(question_ids(cast.agency_a).values())
+    client = cast.login(cast.alice)
+    response = client.post(
+        "/settings/help-centre/add-examples/",
+        {"agency": cast.agency_a.pk, "article": "", "question": ids},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Choose the article to add these questions to" in response.content.decode()
+    refunds.refresh_from_db()
+    assert refunds.example_questions == ""
+
+
 # --- the buttons ---------------------------------------------------------------------------------------
 
 

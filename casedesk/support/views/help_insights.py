@@ -53,6 +53,11 @@ def help_centre(request: HttpRequest) -> HttpResponse:
 def add_example_questions(request: HttpRequest) -> HttpResponse:
     viewer = viewer_from_request(request)
     agency = access_current_agency(request, viewer, manager=True)
+    if not request.POST.get("article", "").strip():
+        # The list opens on "Choose an article…" when no article is a clear match; the browser
+        # asks for a choice, and a form sent without one gets the same sentence, not a 404.
+        messages.error(request, "Choose the article to add these questions to, then press the button again.")
+        return redirect(_page_url(agency))
     article = insights.access_article_as_manager(viewer, agency, request.POST.get("article", ""))
     picked = insights.low_confidence_questions(viewer, agency, message_ids=_picked_ids(request))
     try:
