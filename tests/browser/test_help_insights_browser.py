@@ -10,6 +10,7 @@ import pytest
 
 from casedesk.support import actions
 from casedesk.support.models import HelpArticle
+from tests.browser.axe import AxeReport, audit_everywhere
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD, Cast
 from tests.support_helpers import triage_stub  # noqa: F401
@@ -37,6 +38,12 @@ def test_owner_adds_a_group_to_an_article_by_keyboard(cast: Cast, live_url: str,
     assert page.locator(".insight-group").count() == 3
     assert page.locator('.settings-tabs a[aria-current="page"]').inner_text() == "Help centre"
     page.screenshot(path=str(SHOTS / "help-centre-insights.png"), full_page=True)
+    # axe on the groups, their lists (one opens on "Choose an article…"), in both themes and widths.
+    paypal = page.locator(".insight-group").filter(has=page.locator(".insight-questions", has_text="PayPal"))
+    assert paypal.locator("select").evaluate("s => s.options[s.selectedIndex].text") == "Choose an article…"
+    report = AxeReport()
+    audit_everywhere(page, "settings: help centre with groups", report)
+    report.assert_clean()
     # The group by its questions (its "Add to" list names every article, "Refunds" included).
     refunds_group = page.locator(".insight-group").filter(
         has=page.locator(".insight-questions", has_text="refund")
