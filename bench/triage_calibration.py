@@ -3,8 +3,8 @@
     OMP_NUM_THREADS=1 python -m bench.triage_calibration ../shared/data/clinc150/data_full.json 20x5 50x20
 
 Simulated help centres made from CLINC150: for ``NxK``, N intents drawn at random are the
-articles, each learned from K of its train questions (plus the background lines when N < 30, as
-the engine does). Scored on val only (never test):
+articles, each learned from K of its train questions (plus the background lines, as the engine
+does: ``learns_background``). Scored on val only (never test):
 
 * in-scope: the val questions of those N intents (accuracy = answered from the right entry);
 * near OOS: the val questions of N (at least 20) other intents, from the same ten domains: the
@@ -36,11 +36,11 @@ def main(path: str, configs: list[tuple[int, int]]) -> None:
     from casedesk.support.triage.engine import (
         BACKGROUND_QUESTIONS,
         DEFAULT_THRESHOLDS,
-        MIN_ENTRIES_WITHOUT_BACKGROUND,
         MINILM_C,
         MINILM_LOG_PROB_WEIGHT,
         MINILM_USE_SHARE,
         _minilm_head_fitter,
+        learns_background,
     )
     from casedesk.support.triage.head import centroid_scores, fit_centroid_head
     from casedesk.support.triage.multilingual import encode
@@ -65,7 +65,7 @@ def main(path: str, configs: list[tuple[int, int]]) -> None:
             )
             position = {intent: number for number, intent in enumerate(mine)}
             x, y = train_x[chosen], np.asarray([position[c] for c in train_y[chosen]])
-            if count < MIN_ENTRIES_WITHOUT_BACKGROUND:
+            if learns_background("minilm", count):
                 x = np.vstack([x, background])
                 y = np.concatenate([y, -np.ones(len(background), dtype=int)])
             weights, intercept, centroids, classes = fit_centroid_head(x, y, MINILM_C)

@@ -29,7 +29,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 CACHE = Path("var/triage-select")
 SPLITS = ("train", "val", "oos_val")
@@ -63,19 +62,29 @@ def rows(features: dict[str, np.ndarray], split: str, share: float) -> np.ndarra
     return np.hstack([minilm * math.sqrt(1 - share), features[f"{split}_use"] * math.sqrt(share)])
 
 
-def score(train_x, train_y, x):  # type: ignore[no-untyped-def]
-    """Per row set in ``x``: the picked entry, the nearest-centroid cosine and log p(picked)."""
-    classes = np.unique(train_y)
-    regression = LogisticRegression(C=10.0, max_iter=500).fit(train_x, train_y)
-    centroids = np.stack([train_x[train_y == c].mean(axis=0) for c in classes])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+def score(train_x, train_y, x, background=None):  # type: ignore[no-untyped-def]
+    """Per row set in ``x``: the picked entry, the nearest-centroid cosine and log p(picked).
+
+    The engine's own head (``head.fit_centroid_head``: balanced classes); ``background``: rows
+    learned as the class that is never answered (a question it wins gets cosine -inf, escalated).
+    """
+    from casedesk.support.triage.head import fit_centroid_head
+
+    names, labels = np.unique(train_y, return_inverse=True)
+    if background is not None:
+        train_x = np.vstack([train_x, background])
+        labels = np.concatenate([labels, -np.ones(len(background), dtype=int)])
+    weights, intercept, centroids, classes = fit_centroid_head(train_x, labels, 10.0)
+    mask = classes >= 0
     results = []
     for rows_ in x:
-        logits = rows_ @ regression.coef_.T + regression.intercept_
+        logits = rows_ @ weights + intercept
         best = logits.argmax(axis=1)
         top = logits[np.arange(len(best)), best]
         log_p = -np.log(np.exp(logits - top[:, None]).sum(axis=1))
-        results.append((classes[best], (rows_ @ centroids.T).max(axis=1), log_p))
+        cosine = np.where(mask, rows_ @ centroids, -np.inf).max(axis=1)
+        picked = np.where(classes[best] >= 0, names[np.maximum(classes[best], 0)], "")
+        results.append((picked, np.where(classes[best] >= 0, cosine, -np.inf), log_p))
     return results
 
 
@@ -99,12 +108,24 @@ def figures(pred, scores, labels, oos_scores) -> str:  # type: ignore[no-untyped
     return "  ".join(parts)
 
 
-def main(path: str, shares: tuple[float, ...] = (0.0, 0.2, 0.3, 0.4), weights=(0.05, 0.1, 0.2)) -> None:  # type: ignore[no-untyped-def]
+def main(  # type: ignore[no-untyped-def]
+    path: str, shares: tuple[float, ...] = (0.0, 0.2, 0.3, 0.4), weights=(0.05, 0.1, 0.2), background=False
+) -> None:
+    """``background``: learn the product's ``BACKGROUND_QUESTIONS`` as never answered in every
+    situation, as the engine does since stop 25 (``engine.learns_background``)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casedesk.settings")
     import django
 
     django.setup()
     features = encoded(path)
+    if background:
+        from casedesk.support.triage.encoders import MiniLMEncoder
+        from casedesk.support.triage.engine import BACKGROUND_QUESTIONS
+        from casedesk.support.triage.multilingual import encode
+
+        lines = list(BACKGROUND_QUESTIONS)
+        features["background_minilm"] = np.asarray(MiniLMEncoder().transform(lines), dtype=np.float32)
+        features["background_use"] = encode(lines)
     train_y, val_y = features["train_labels"], features["val_labels"]
     intents = np.unique(train_y)
     np.random.default_rng(0).shuffle(intents)
@@ -132,11 +153,16 @@ def main(path: str, shares: tuple[float, ...] = (0.0, 0.2, 0.3, 0.4), weights=(0
                 )
             )
         for name, tx, ty, vx, vy, ox in situations:
-            (pred, cosine, log_p), (_, oos_cosine, oos_log_p) = score(tx, ty, [vx, ox])
+            extra = rows(features, "background", share) if background else None
+            (pred, cosine, log_p), (_, oos_cosine, oos_log_p) = score(tx, ty, [vx, ox], extra)
             for weight in weights:
                 line = figures(pred, cosine + weight * log_p, vy, oos_cosine + weight * oos_log_p)
                 print(f"USE share {share:.1f}  w {weight:.2f}  {name:14s} {line}", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/clinc150/data_full.json")
+    arguments = [argument for argument in sys.argv[1:] if argument != "--background"]
+    main(
+        arguments[0] if arguments else "../shared/data/clinc150/data_full.json",
+        background="--background" in sys.argv,
+    )

@@ -224,3 +224,38 @@ def test_in_a_small_help_centre_the_background_lines_do_not_outweigh_an_article(
         assert isinstance(outcome, TriageAnswer), (question, outcome)
         assert outcome.entry_key == "attachments"
     assert isinstance(triage("what's the weather like in paris", help_centre), TriageEscalation)
+
+
+def test_a_large_help_centre_learns_the_background_class_too() -> None:
+    """The minilm engine learns the generic background lines at every size (docs/triage.md,
+    "A background class in every help centre"); the one-vs-rest engines only below 30 entries."""
+    from casedesk.support.triage import HelpEntry
+    from casedesk.support.triage.engine import MIN_ENTRIES_WITHOUT_BACKGROUND
+
+    _packaged()
+    entries = [
+        HelpEntry(key=f"plan-{number}", title=f"Plan {number}", examples=[f"what does plan {number} include"])
+        for number in range(MIN_ENTRIES_WITHOUT_BACKGROUND)
+    ]
+    minilm = build_index(entries, engine="minilm", threshold=0.0)
+    assert -1 in minilm.class_entry and minilm.centroid_mask is not None
+    assert not minilm.centroid_mask[list(minilm.class_entry).index(-1)]  # never a nearest centroid
+    lexical = build_index(entries, engine="lexical")
+    assert -1 not in lexical.class_entry
+
+
+def test_out_of_scope_examples_are_learned_as_never_answered() -> None:
+    """``out_of_scope``: a help centre's own examples of what it must not answer join the background
+    class, so a question like them escalates even with a threshold that answers everything else."""
+    _packaged()
+    off_topic = ["how do I close my account", "delete my account for good", "cancel and remove my account"]
+    question = "I want to close my account permanently"
+    plain = build_index(HELP_CENTRE, engine="minilm", threshold=-1e9)
+    taught = build_index(HELP_CENTRE, engine="minilm", threshold=-1e9, out_of_scope=off_topic)
+    assert isinstance(triage(question, plain), TriageAnswer)  # nothing stops it without the examples
+    outcome = triage(question, taught)
+    assert isinstance(outcome, TriageEscalation) and outcome.reason == EscalationReason.LOW_CONFIDENCE
+    # The help centre still answers what it covers.
+    answer = triage("I forgot my password", taught)
+    assert isinstance(answer, TriageAnswer) and answer.entry_key == "reset-password"
+    assert len(taught.class_entry) == len(plain.class_entry)  # one background class, not a new one

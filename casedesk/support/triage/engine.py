@@ -50,9 +50,15 @@ ENGINES = ("minilm", "lexical", "embeddings", "combined")
 DEFAULT_THRESHOLDS: dict[str, float] = {
     # minilm (the default engine): score = cosine to the nearest entry centroid
     # + MINILM_LOG_PROB_WEIGHT · log p(best entry) (see MiniLM scoring below).
-    "minilm": 0.17,  # eval threshold 0.1680 (full data; 10-shot: -0.1887)
+    # Used by help centres too small for a threshold of their own (< 10 articles), which learned the
+    # background class before stop 25 too, so their scores did not move; kept where stop 24 put it.
+    # Since stop 25 the 150-entry eval learns the background class as well and chooses 0.1009 for
+    # its own run: as a default it would answer "How much notice do I need to cancel the
+    # retainer?" from the demo's invoices article (docs/triage.md, "A background class in every
+    # help centre").
+    "minilm": 0.17,  # eval threshold 0.1680 in stop 24 (full data; 10-shot: -0.1887)
     # The same without the USE multilingual block (multilingual packages missing or turned off).
-    "minilm-only": 0.24,  # val threshold 0.2402 (full data; 10-shot: -0.0979), test not read
+    "minilm-only": 0.24,  # val threshold 0.2402 in stop 24 (full data; 10-shot: -0.0979), test not read
     "lexical": -0.33,  # eval threshold -0.3292 (full data)
     "embeddings": -0.31,  # eval threshold -0.3072
     "combined": -0.32,  # eval threshold -0.3167
@@ -78,11 +84,14 @@ MINILM_LOG_PROB_WEIGHT = 0.4
 # multilingual (``MiniLMWithUSEEncoder``); this is the USE block's share of the row.
 MINILM_USE_SHARE = 0.2
 
-# A one-vs-rest score means "this entry rather than anything else"; in a small help centre there
-# is little "else" to learn from, and every question looks like one of the few entries. These
-# generic, off-topic lines stand in for "anything else" as an extra class that is never answered,
-# so small help centres score on about the scale the thresholds were calibrated on (150 entries).
-# Help centres with MIN_ENTRIES_WITHOUT_BACKGROUND entries or more (the CLINC150 eval) do not use it.
+# A score means "this entry rather than anything else"; in a small help centre there is little
+# "else" to learn from, and every question looks like one of the few entries. These generic,
+# off-topic lines stand in for "anything else" as an extra class that is never answered (the
+# background class). The minilm engine learns it in every help centre: on CLINC150 val it raised
+# in-scope accuracy at 80 % OOS recall from 96.0 to 96.3 % with its 150 entries, and changed
+# nothing on same-domain questions (docs/triage.md, "A background class in every help centre").
+# The one-vs-rest engines learn it below MIN_ENTRIES_WITHOUT_BACKGROUND entries only, as their
+# thresholds were chosen that way. ``build_index(out_of_scope=...)`` adds more such lines.
 BACKGROUND_QUESTIONS = (
     "what is the weather like today", "will it rain tomorrow", "tell me a joke",
     "who won the football game last night", "what is the capital of australia",
@@ -105,6 +114,11 @@ BACKGROUND_QUESTIONS = (
     "are you a robot", "what can you do", "i'm bored",
 )  # fmt: skip
 MIN_ENTRIES_WITHOUT_BACKGROUND = 30
+
+
+def learns_background(engine: str, entries: int) -> bool:
+    """Whether an index of ``entries`` entries learns the ``BACKGROUND_QUESTIONS`` class."""
+    return engine == "minilm" or entries < MIN_ENTRIES_WITHOUT_BACKGROUND
 
 
 class EscalationReason(enum.StrEnum):
@@ -239,11 +253,15 @@ def build_index(
     model_path: Path | str | None = None,
     progress: Callable[[int], None] | None = None,
     fine_tune: FineTuneSettings | bool | None = True,
+    out_of_scope: Sequence[str] = (),
 ) -> TriageIndex:
     """Learn an index from help entries. Raises ``EmbeddingsUnavailable`` if the extra is missing.
 
     ``fine_tune``: ``True`` follows the product setting (``fine_tune_default()``), ``False`` or
     ``None`` uses the stock encoder, or pass explicit ``FineTuneSettings``. Lexical ignores it.
+    ``out_of_scope``: example questions this help centre must never answer, learned beside the
+    ``BACKGROUND_QUESTIONS`` as the class that is never answered (eval-triage passes a data set's
+    ``oos_train``).
     """
     if engine not in ENGINES:
         raise ValueError(f"Unknown triage engine {engine!r}: use one of {', '.join(ENGINES)}.")
@@ -266,9 +284,10 @@ def build_index(
         documents = entry_documents(entry)
         texts.extend(documents)
         labels.extend([position] * len(documents))
-    if len(entries) < MIN_ENTRIES_WITHOUT_BACKGROUND:
-        texts.extend(BACKGROUND_QUESTIONS)
-        labels.extend([-1] * len(BACKGROUND_QUESTIONS))
+    extra = [text for text in out_of_scope if text.strip()]
+    background = [*(BACKGROUND_QUESTIONS if learns_background(engine, len(entries)) else ()), *extra]
+    texts.extend(background)
+    labels.extend([-1] * len(background))
 
     if engine == "minilm":
         with_use = multilingual_enabled()
@@ -284,6 +303,7 @@ def build_index(
             started,
             with_use=with_use,
             calibrate=threshold is None and calibration_enabled(),
+            extra_background=extra,
         )
         return attach_multilingual(index, texts, labels, started, use_rows=use_rows)
 
@@ -333,6 +353,7 @@ def _build_minilm(
     *,
     with_use: bool,
     calibrate: bool = True,
+    extra_background: Sequence[str] = (),
 ) -> tuple[TriageIndex, np.ndarray | None]:
     """The minilm index: frozen encoder rows, a logistic regression, unit entry centroids.
 
@@ -342,6 +363,7 @@ def _build_minilm(
     MiniLM ones (``MiniLMWithUSEEncoder``); they are returned too, for the side index.
     ``calibrate``: replace ``threshold`` by the help centre's own (``calibration.calibrate``), when
     it is large enough; the caller passes False when it gave a threshold of its own.
+    ``texts`` end with the background lines: ``BACKGROUND_QUESTIONS``, then ``extra_background``.
     """
     from casedesk.support.triage.encoders import MiniLMEncoder, MiniLMWithUSEEncoder
 
@@ -351,7 +373,9 @@ def _build_minilm(
     rows[own] = minilm.transform_for_build([texts[position] for position in own], progress)
     background = [position for position, label in enumerate(labels) if label < 0]
     if background:
-        rows[background] = minilm.transform_cached(BACKGROUND_QUESTIONS)
+        generic = minilm.transform_cached(BACKGROUND_QUESTIONS)
+        extra = minilm.transform_for_build(extra_background) if extra_background else generic[:0]
+        rows[background] = np.vstack([generic, extra])
     encoder: MiniLMEncoder | MiniLMWithUSEEncoder = minilm
     use_rows: np.ndarray | None = None
     if with_use:
