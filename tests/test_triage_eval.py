@@ -125,6 +125,26 @@ def test_choose_threshold_escalates_the_target_share_of_oos_val() -> None:
     assert np.mean(oos < threshold) == 0.8
 
 
+def test_oos_train_is_learned_as_never_answered_only_when_asked(dataset: Path, tmp_path: Path) -> None:
+    plain = run(str(dataset), "--json", "--out", str(tmp_path / "a"), "--no-progress")
+    assert plain["out_of_scope_examples"] == 0
+    taught = run(str(dataset), "--json", "--out", str(tmp_path / "b"), "--no-progress", "--oos-train")
+    assert taught["out_of_scope_examples"] == 2  # the fixture's two oos_train questions
+    data = json.loads(dataset.read_text())
+    del data["oos_train"]  # optional: a file without it is measured without it
+    dataset.write_text(json.dumps(data))
+    missing = run(str(dataset), "--json", "--out", str(tmp_path / "c"), "--no-progress", "--oos-train")
+    assert missing["out_of_scope_examples"] == 0 and missing["test_questions"] == 20
+
+
+def test_a_malformed_oos_train_is_refused_with_a_sentence(dataset: Path) -> None:
+    data = json.loads(dataset.read_text())
+    data["oos_train"] = ["not a pair"]
+    dataset.write_text(json.dumps(data))
+    with pytest.raises(CommandError, match="'oos_train' must be a list of"):
+        call_command("eval_triage", str(dataset), "--json", stdout=StringIO(), stderr=StringIO())
+
+
 def test_a_file_that_is_not_clinc_format_is_refused_with_a_sentence(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"train": []}))

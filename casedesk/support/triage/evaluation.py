@@ -4,7 +4,11 @@ CLINC150 (Larson et al., 2019) has keys ``train``, ``val``, ``test``, ``oos_trai
 ``oos_test``, each a list of ``[text, label]``. One help entry is built per in-scope label from
 ``train`` (or K examples of it); the escalation threshold is chosen on ``val`` + ``oos_val`` only;
 the figures are measured on ``test`` + ``oos_test``, one question at a time, through ``triage()``.
-``oos_train`` is never used: a real help centre has no examples of what it cannot answer.
+``oos_train`` (optional in the file) is used only when asked (``use_oos_train``, ``--oos-train``):
+its questions then join the product's ``BACKGROUND_QUESTIONS`` as the class that is never answered
+(``build_index(out_of_scope=...)``). Off by default: CLINC150's oos_train and oos_val come from one
+collection, so learning the first makes the second an optimistic place to choose the threshold
+(docs/triage.md, "oos_train as never answered: tried, not taken").
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +52,7 @@ class Dataset:
     test: Pairs
     oos_val: Pairs
     oos_test: Pairs
+    oos_train: Pairs = field(default_factory=list)  # optional in the file
 
 
 def load_dataset(path: Path) -> Dataset:
@@ -63,7 +68,9 @@ def load_dataset(path: Path) -> Dataset:
     if missing:
         raise DatasetError(f"{path} lacks the key(s) {', '.join(missing)}; a CLINC150-format file has them.")
     splits: dict[str, Pairs] = {}
-    for split in SPLITS:
+    for split in (*SPLITS, "oos_train"):
+        if split not in raw:  # only oos_train may be missing (checked above)
+            continue
         rows = raw[split]
         if not isinstance(rows, list) or not all(
             isinstance(row, list | tuple) and len(row) == 2 for row in rows
@@ -89,6 +96,11 @@ def build_entries(train: Pairs, shots: int | None, seed: int) -> list[HelpEntry]
         title = label.replace("_", " ")
         entries.append(HelpEntry(key=label, title=title, passages=[], examples=examples, url=""))
     return entries
+
+
+def out_of_scope_examples(data: Dataset, use_oos_train: bool) -> list[str]:
+    """The data set's ``oos_train`` questions when asked for: examples of what it never answers."""
+    return [text for text, _ in data.oos_train] if use_oos_train else []
 
 
 def choose_threshold(oos_scores: np.ndarray, target_recall: float = TARGET_OOS_RECALL) -> float:
@@ -224,10 +236,12 @@ def run_eval(
     target_recall: float = TARGET_OOS_RECALL,
     progress_factory: Callable[..., Any] | None = None,
     fine_tune: bool = True,
+    use_oos_train: bool = False,
 ) -> dict[str, Any]:
     """Run the evaluation and return the report (also written as JSON next to the plot)."""
     data = load_dataset(path)
     entries = build_entries(data.train, shots, seed)
+    out_of_scope = out_of_scope_examples(data, use_oos_train)
     bar = progress_factory or _no_progress
     documents = sum(len(entry.examples) + 1 for entry in entries)
 
@@ -235,7 +249,9 @@ def run_eval(
     tuned = fine_tune and engine == "embeddings" and fine_tune_default() is not None
     with bar(total=None if tuned else documents, desc=f"build {engine}", unit="text") as build_bar:
         started = time.perf_counter()
-        index = build_index(entries, engine=engine, progress=build_bar.update, fine_tune=fine_tune)
+        index = build_index(
+            entries, engine=engine, progress=build_bar.update, fine_tune=fine_tune, out_of_scope=out_of_scope
+        )
         build_seconds = time.perf_counter() - started
 
     val_questions = [text for text, _ in data.val] + [text for text, _ in data.oos_val]
@@ -300,6 +316,8 @@ def run_eval(
         "shots": shots,
         "seed": seed,
         "entries": len(entries),
+        # The data set's oos_train questions learned as never answered (0 unless --oos-train).
+        "out_of_scope_examples": len(out_of_scope),
         "threshold": round(threshold, 4),
         "threshold_rule": f"lowest score escalating >= {target_recall:.0%} of oos_val (val + oos_val only)",
         "val": {name: round(value, 4) for name, value in val_figures.items()},

@@ -66,6 +66,13 @@ class Command(BaseCommand):
             "(default: settings.TRIAGE_FINE_TUNE, on).",
         )
 
+        parser.add_argument(
+            "--oos-train",
+            action="store_true",
+            help="Learn the data set's oos_train questions as never answered, beside the product's "
+            "background lines (off by default: docs/triage.md).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["shots"] is not None and options["shots"] < 1:
             raise CommandError("--shots must be at least 1.")
@@ -129,6 +136,7 @@ class Command(BaseCommand):
                     target_recall=options["target_oos_recall"],
                     progress_factory=progress_factory,
                     fine_tune=not options["no_fine_tune"],
+                    use_oos_train=options["oos_train"],
                 )
         except (DatasetError, EmbeddingsUnavailable) as error:
             raise CommandError(str(error)) from error
