@@ -51,7 +51,9 @@ LOG_PROB_WEIGHT = 0.2
 # The lowest side score that escalates >= 80 % of the 60 out-of-scope questions in the six other
 # languages of tests/fixtures/triage_multilingual_select/ (translated val / oos_val questions,
 # apart from the reported set): `eval-triage --multilingual tests/fixtures/triage_multilingual
-# --calibrate-on tests/fixtures/triage_multilingual_select` prints it, 0.1248 on data_full.json.
+# --calibrate-on tests/fixtures/triage_multilingual_select` prints it, 0.1248 on data_full.json
+# (0.1268 since stop 25, when the 150-entry index learns the background lines too; not moved, as
+# the English default was not: docs/triage.md).
 # The first version took oos_val in English (0.2494), which this scorer never sees in use: a
 # question in another language scores lower against English entries, in scope or not, so that
 # threshold withheld answers it had right (docs/triage.md, "Questions in other languages").
