@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import erf
 
 from casedesk.support.triage.encoders import EmbeddingsUnavailable
+from casedesk.support.triage.minilm_onnx import OnnxForward, onnx_enabled
 
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
 
@@ -133,8 +134,6 @@ class MiniLM:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_length)
-        from casedesk.support.triage.minilm_onnx import onnx_enabled
-
         self.use_onnx = onnx_enabled()
         self._onnx: dict[tuple[int, ...], Any] = {}  # layers → OnnxForward, made on first use
         self._onnx_lock = threading.Lock()
@@ -160,8 +159,6 @@ class MiniLM:
         key = tuple(layers)
         forward = self._onnx.get(key)
         if forward is None:
-            from casedesk.support.triage.minilm_onnx import OnnxForward
-
             with self._onnx_lock:
                 forward = self._onnx.get(key) or OnnxForward(self, key)
                 self._onnx[key] = forward
