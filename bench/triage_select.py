@@ -152,8 +152,8 @@ def main(  # type: ignore[no-untyped-def]
                     val_x[~keep_val],
                 )
             )
+        extra = rows(features, "background", share) if background else None
         for name, tx, ty, vx, vy, ox in situations:
-            extra = rows(features, "background", share) if background else None
             (pred, cosine, log_p), (_, oos_cosine, oos_log_p) = score(tx, ty, [vx, ox], extra)
             for weight in weights:
                 line = figures(pred, cosine + weight * log_p, vy, oos_cosine + weight * oos_log_p)

@@ -64,3 +64,21 @@ def test_the_switch_turns_the_graph_off(tmp_path: Path, monkeypatch: pytest.Monk
     assert rows.shape == (len(TEXTS), model.width) and not model._onnx  # no session was made
     monkeypatch.setenv("CASEDESK_TRIAGE_ONNX", "1")
     np.testing.assert_allclose(MiniLM(tiny_bert(tmp_path / "again")).embed(TEXTS), rows, rtol=1e-5, atol=1e-5)
+
+
+def test_a_runtime_that_cannot_load_the_model_falls_back_to_numpy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from casedesk.support.triage import minilm
+
+    model = MiniLM(tiny_bert(tmp_path / "bert"))
+    assert model.use_onnx
+    expected = model._forward_numpy(*_ids_and_mask(model, TEXTS), [2])
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("[ONNXRuntimeError] : 1 : FAIL : a broken install")
+
+    monkeypatch.setattr(minilm, "OnnxForward", broken)
+    rows = model._forward(*_ids_and_mask(model, TEXTS), [2])  # answers, from numpy
+    np.testing.assert_allclose(rows[0], expected[0], rtol=1e-6)
+    assert not model.use_onnx and "using numpy instead" in caplog.text

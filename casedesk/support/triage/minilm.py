@@ -19,6 +19,7 @@ The forward pass runs as an ONNX graph of the same weights and operations under 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import struct
 import threading
@@ -32,6 +33,8 @@ from scipy.special import erf
 
 from casedesk.support.triage.encoders import EmbeddingsUnavailable
 from casedesk.support.triage.minilm_onnx import OnnxForward, onnx_enabled
+
+logger = logging.getLogger(__name__)
 
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
 
@@ -160,7 +163,12 @@ class MiniLM:
         forward = self._onnx.get(key)
         if forward is None:
             with self._onnx_lock:
-                forward = self._onnx.get(key) or OnnxForward(self, key)
+                try:
+                    forward = self._onnx.get(key) or OnnxForward(self, key)
+                except Exception:  # a broken ONNX Runtime install: the numpy pass gives the same rows
+                    logger.exception("ONNX Runtime could not load the triage model; using numpy instead.")
+                    self.use_onnx = False
+                    return self._forward_numpy(ids, mask, layers)
                 self._onnx[key] = forward
         embedded = (self.word[ids] + self.position[: ids.shape[1]] + self.token_type).astype(np.float32)
         return forward(embedded, mask.astype(np.float32))

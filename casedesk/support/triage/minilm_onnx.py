@@ -2,7 +2,8 @@
 ``MiniLM._forward_numpy``, about 2.5 times as fast per question.
 
 Why: one question at a time, numpy's matrix products (OpenBLAS) re-pack each layer's weights on
-every call, and the pass is bound by that memory traffic (docs/triage.md, "Latency"). ONNX
+every call, and the pass is bound by that memory traffic (docs/triage.md, "Latency and build:
+the forward pass on ONNX Runtime"). ONNX
 Runtime packs constant weights once, when the session is made, and its kernels suit a dozen rows.
 
 The graph is built in memory from the same float32 weights (``onnx.helper``), with the same
@@ -10,7 +11,7 @@ operations in the same order: embeddings (word + position + token type), layer n
 self-attention (q, k, v in one product, softmax over the real tokens), output dense, residual,
 layer norm, the exact-erf GELU feed-forward, residual, layer norm; mean pooling over the real
 tokens after each chosen layer. Float32 throughout; the rows agree with numpy's to about 1e-6
-(``tests/test_triage_minilm.py``). Nothing is written to disk, nothing is downloaded.
+(``tests/test_triage_minilm_onnx.py``). Nothing is written to disk, nothing is downloaded.
 
 ``onnx`` and ``onnxruntime`` are base dependencies; when either is missing (or
 ``CASEDESK_TRIAGE_ONNX=0``), ``MiniLM`` runs the numpy pass instead.
